@@ -58,8 +58,7 @@ SH
 chmod +x "$TOOLS/bin/pnpm"
 export PATH="$TOOLS/bin:$MCPAUTH_ROOT/node_modules/.bin:$PATH"
 export COREPACK_ENABLE_STRICT=0
-# Keep pnpm's store inside .tools so that nothing outside the repo is needed or touched.
-export npm_config_store_dir="${npm_config_store_dir:-$TOOLS/pnpm-store}"
+# pnpm keeps its store in .tools/pnpm-store (see .npmrc), so nothing outside the repo is needed or touched.
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 
 # 3. Dependencies, from the lockfile. Skipped when node_modules is newer than the lockfile.
