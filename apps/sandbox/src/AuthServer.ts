@@ -96,8 +96,9 @@ export const makeAuthServer = (config: AuthServerConfig): AuthServer => {
         // Datadog's client_id is a UUID.
         ...(profile === "datadog" ? { idFactory: () => randomUUID() } : {})
       },
-      revocation: { enabled: true },
-      introspection: { enabled: true },
+      // RFC 7009 §2.1 / RFC 7662 §4: a client may only revoke or introspect its own tokens.
+      revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
+      introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: false },
       resourceIndicators: {
         enabled: true,

@@ -45,15 +45,21 @@ const fail = (message: string): never => {
 const int = (name: string, value: string | undefined): number | undefined => {
   if (value === undefined) return undefined
   const n = Number(value)
-  return Number.isInteger(n) && n >= 0 ? n : fail(`--${name} must be a non-negative integer, got ${JSON.stringify(value)}`)
+  return Number.isInteger(n) && n >= 0
+    ? n
+    : fail(`--${name} must be a non-negative integer, got ${JSON.stringify(value)}`)
 }
 
 if (values.help) {
   console.log(usage)
   process.exit(0)
 }
-const profile = values.profile === "datadog" || values.profile === "strict" ? values.profile : fail(`unknown --profile ${values.profile}`)
-const consent = values.consent === "auto" || values.consent === "page" ? values.consent : fail(`unknown --consent ${values.consent}`)
+const profile = values.profile === "datadog" || values.profile === "strict"
+  ? values.profile
+  : fail(`unknown --profile ${values.profile}`)
+const consent = values.consent === "auto" || values.consent === "page"
+  ? values.consent
+  : fail(`unknown --consent ${values.consent}`)
 const rateLimitFlag = values["rate-limit"]
 const rateLimit: SandboxOptions["rateLimit"] = rateLimitFlag === undefined
   ? undefined
@@ -61,7 +67,8 @@ const rateLimit: SandboxOptions["rateLimit"] = rateLimitFlag === undefined
   ? false
   : (() => {
     const [max, windowMs] = rateLimitFlag.split("/").map(Number)
-    return max !== undefined && windowMs !== undefined && Number.isInteger(max) && Number.isInteger(windowMs) && max > 0 && windowMs > 0
+    return max !== undefined && windowMs !== undefined && Number.isInteger(max) && Number.isInteger(windowMs) &&
+        max > 0 && windowMs > 0
       ? { max, windowMs }
       : fail(`--rate-limit must be MAX/WINDOW_MS or off, got ${rateLimitFlag}`)
   })()
@@ -94,7 +101,9 @@ console.log(`Datadog MCP sandbox (${sandbox.profile} profile, consent ${consent}
   issuer                   ${sandbox.issuer}
   AS metadata              ${sandbox.authorizationServerMetadataUrl}
   AS origin                ${sandbox.authorizationServerOrigin}
-  API-key mode             ${apiKey !== undefined && appKey !== undefined ? "on (DD_API_KEY + DD_APPLICATION_KEY)" : "off"}
+  API-key mode             ${
+  apiKey !== undefined && appKey !== undefined ? "on (DD_API_KEY + DD_APPLICATION_KEY)" : "off"
+}
   personal access token    ${pat !== undefined ? "on" : "off"}
   test login               ${accounts[0]?.login} / ${accounts[0]?.password}
 Press Ctrl-C to stop.`)
