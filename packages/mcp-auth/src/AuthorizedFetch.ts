@@ -103,8 +103,15 @@ export interface Steps<D extends Discovered, C> {
   readonly register: (discovered: D) => Effect.Effect<C, McpAuthError>
   /** Drops a registration the server no longer recognises. */
   readonly forgetClient: (discovered: D, client: C) => Effect.Effect<void, McpAuthError>
-  /** The authorization code grant with PKCE, `state`, `iss` and `resource`; `ClientRejected` when the client is unknown. */
-  readonly authorize: (discovered: D, client: C, scope: string | undefined) => Effect.Effect<Tokens, McpAuthError>
+  /**
+   * The authorization code grant with PKCE, `state`, `iss` and `resource`; `ClientRejected` when the client is
+   * unknown. Returns the client actually used (a dynamic client may be registered anew for a moved loopback port).
+   */
+  readonly authorize: (
+    discovered: D,
+    client: C,
+    scope: string | undefined
+  ) => Effect.Effect<{ readonly tokens: Tokens; readonly client: C }, McpAuthError>
   /** A refresh (under a cross-process lock, re-reading the store first); `RefreshRejected` on `invalid_grant`. */
   readonly refresh: (session: Session<D, C>, tokens: Tokens) => Effect.Effect<Tokens, McpAuthError>
   /** Persists the session (`tokens: undefined` clears the tokens but keeps the registration). */
@@ -254,11 +261,7 @@ export const make = <D extends Discovered, C>(
       Effect.gen(function*() {
         const client = knownClient ??
           (yield* timed("registration", "obtaining client credentials", steps.register(discovered)))
-        const attempt = (c: C) =>
-          Effect.map(timed("authorization", "authorizing", steps.authorize(discovered, c, scope)), (tokens) => ({
-            client: c,
-            tokens
-          }))
+        const attempt = (c: C) => timed("authorization", "authorizing", steps.authorize(discovered, c, scope))
         const result = yield* attempt(client).pipe(
           Effect.catchReason("McpAuthError", "ClientRejected", (reason) =>
             Effect.gen(function*() {

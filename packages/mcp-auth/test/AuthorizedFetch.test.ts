@@ -128,7 +128,7 @@ const makeSteps = (resource: Resource, init?: {
             })
           )
         }
-        return Effect.succeed(mint(scope))
+        return Effect.succeed({ tokens: mint(scope), client })
       }),
     refresh: (session) =>
       Effect.suspend(() => {
@@ -339,7 +339,10 @@ describe("AuthorizedFetch", () => {
         steps: {
           ...steps,
           authorize: (d, c, s) =>
-            Effect.map(steps.authorize(d, c, s), (t) => ({ ...t, access_token: Redacted.make("bogus") }))
+            Effect.map(
+              steps.authorize(d, c, s),
+              (r) => ({ ...r, tokens: { ...r.tokens, access_token: Redacted.make("bogus") } })
+            )
         }
       })
       const reason = failureReason(yield* Effect.exit(af.request(resource.url, rpc("tools/list"))))
