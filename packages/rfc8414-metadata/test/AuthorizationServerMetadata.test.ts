@@ -298,8 +298,9 @@ describe("AuthorizationServerMetadata: bad documents", () => {
             // an endless document: 64 KiB at a time until the client hangs up
             res.write("{\"padding\":\"")
             const chunk = "a".repeat(64 * 1024)
+            const more = () => !closed && written < 50 * 1024 * 1024
             const pump = () => {
-              while (!closed && written < 50 * 1024 * 1024) {
+              while (more()) {
                 written += chunk.length
                 if (!res.write(chunk)) return res.once("drain", pump)
               }

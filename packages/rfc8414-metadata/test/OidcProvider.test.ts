@@ -5,7 +5,7 @@ import { Effect, Layer } from "effect"
 import { FetchHttpClient } from "effect/http"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
-import Provider from "oidc-provider"
+import { Provider } from "oidc-provider"
 
 /**
  * oidc-provider mounted at `mount` ("" for the root) of a server on 127.0.0.1; everything else, and the paths in
