@@ -35,6 +35,11 @@ export interface OidcProviderOptions {
   readonly resources?: ReadonlyArray<string> | ((resource: string) => boolean) | undefined
   /** Scopes of every resource server; default `["mcp:read", "mcp:write"]`. */
   readonly scopes?: ReadonlyArray<string> | undefined
+  /**
+   * RFC 6749 §3.3: the scope applied when an authorization request has none (default: every resource scope; `[]`
+   * keeps oidc-provider's own behaviour, which refuses such a request with `access_denied`).
+   */
+  readonly defaultScope?: ReadonlyArray<string> | undefined
   /** Lifetimes in seconds. Defaults: access token 3600, refresh token 86400, authorization code 60. */
   readonly ttl?: {
     readonly accessToken?: number | undefined
@@ -143,6 +148,7 @@ export const startOidcProvider = async (options: OidcProviderOptions = {}): Prom
   const port = await listen(server, options.port ?? 0)
   const issuer = `http://127.0.0.1:${port}`
   const scopes = [...(options.scopes ?? ["mcp:read", "mcp:write"])]
+  const defaultScope = [...(options.defaultScope ?? scopes)]
   const ttl = {
     accessToken: options.ttl?.accessToken ?? 3600,
     refreshToken: options.ttl?.refreshToken ?? 86400,
@@ -272,6 +278,15 @@ export const startOidcProvider = async (options: OidcProviderOptions = {}): Prom
         res.end(`interaction failed: ${String(error)}`)
       })
       return
+    }
+    // RFC 6749 §3.3: a request without scope gets the pre-defined default (every resource scope); oidc-provider
+    // itself would end such a request with access_denied ("no scope was granted")
+    if (path === "/auth" && req.method === "GET") {
+      const url = new URL(req.url ?? "/", issuer)
+      if (!url.searchParams.has("scope") && defaultScope.length > 0) {
+        url.searchParams.set("scope", defaultScope.join(" "))
+        req.url = `${url.pathname}${url.search}`
+      }
     }
     // RFC 8414 §3: serve the same metadata at the OAuth well-known location as at the OpenID one
     if (path === "/.well-known/oauth-authorization-server") req.url = "/.well-known/openid-configuration"
