@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { DynamicRegistration, RegistrationError } from "@mcpauth/rfc7591-registration"
-import { Effect, Redacted } from "effect"
+import { Effect, Logger, Redacted } from "effect"
 import { readFileSync } from "node:fs"
 
 const ISSUER = "https://as.example"
@@ -161,12 +161,19 @@ describe("buildRegistrationRequest", () => {
       })
   )
 
-  it.effect("allowHttpLoopback admits an http loopback registration endpoint", () =>
+  it.effect("allowHttpLoopback admits an http loopback registration endpoint, and its use is logged", () =>
     Effect.gen(function*() {
+      const messages: Array<string> = []
+      const collector = Logger.make((options) => void messages.push(`${options.logLevel}: ${String(options.message)}`))
       const request = yield* build({ issuer: ISSUER, registration_endpoint: "http://127.0.0.1:9/reg" }, {
         allowHttpLoopback: true
-      })
+      }).pipe(Effect.provide(Logger.layer([collector])))
       assert.strictEqual(request.endpoint, "http://127.0.0.1:9/reg")
+      assert.strictEqual(messages.length, 1)
+      assert.match(messages[0] ?? "", /^Warn: Security-weakening: allowHttpLoopback/)
+      // an https endpoint logs nothing
+      yield* build(AS, { allowHttpLoopback: true }).pipe(Effect.provide(Logger.layer([collector])))
+      assert.strictEqual(messages.length, 1)
     }))
 
   it.effect.each([
