@@ -5,7 +5,7 @@
 import type { JWK } from "jose"
 import { randomBytes, randomUUID } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
-import Provider, { errors } from "oidc-provider"
+import { errors, Provider } from "oidc-provider"
 import type { Configuration, KoaContextWithOIDC } from "oidc-provider"
 import { type Account, defaultAccount, findAccountById, findAccountByLogin } from "./Accounts.ts"
 import { makeMemoryAdapter } from "./MemoryAdapter.ts"

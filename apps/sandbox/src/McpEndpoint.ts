@@ -134,6 +134,8 @@ export const makeMcpEndpoint = (config: McpEndpointConfig) => {
         sessions.delete(id)
       }
     })
+    // The SDK's Transport exposes `onclose` as its only close hook (McpServer.connect chains it, not replaces it).
+    // oxlint-disable-next-line unicorn/prefer-add-event-listener
     transport.onclose = () => {
       if (transport.sessionId !== undefined) sessions.delete(transport.sessionId)
     }

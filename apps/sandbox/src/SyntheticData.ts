@@ -158,7 +158,7 @@ const eventsIn = (kind: string, from: number, to: number, make: (rand: () => num
     if (ts < from) continue
     docs.push(make(rand, ts, slot))
   }
-  return docs.sort((a, b) => String(b["timestamp"]).localeCompare(String(a["timestamp"])))
+  return docs.toSorted((a, b) => String(b["timestamp"]).localeCompare(String(a["timestamp"])))
 }
 
 const logDoc = (rand: () => number, ts: number, slot: number): Doc => ({
@@ -362,7 +362,9 @@ export const run = (tool: string, kind: ToolKind, args: ToolArgs, now: number): 
         data: {
           sql: args["sql_query"] ?? null,
           columns: ["service", "status", "count"],
-          rows: Object.entries(counts).sort().map(([key, count]) => [...key.split("|"), count])
+          rows: Object.entries(counts).toSorted(([a], [b]) => a.localeCompare(b)).map((
+            [key, count]
+          ) => [...key.split("|"), count])
         }
       }
     }

@@ -1,0 +1,57 @@
+import { assert, describe, it } from "@effect/vitest"
+import { spawn } from "node:child_process"
+import { startSandbox } from "../src/index.ts"
+
+describe("starting", () => {
+  it("starts both profiles in well under two seconds, on 127.0.0.1 only, and closes", async () => {
+    for (const profile of ["datadog", "strict"] as const) {
+      const started = performance.now()
+      const sandbox = await startSandbox({ profile })
+      const elapsed = performance.now() - started
+      try {
+        assert.isBelow(elapsed, 1000)
+        for (const url of [sandbox.mcpUrl, sandbox.issuer, sandbox.authorizationServerOrigin, sandbox.resourceOrigin]) {
+          assert.strictEqual(new URL(url).hostname, "127.0.0.1")
+        }
+        const res = await fetch(sandbox.resourceMetadataUrl)
+        assert.strictEqual(res.status, 200)
+        await res.text()
+      } finally {
+        await sandbox.close()
+      }
+      const after = await fetch(sandbox.resourceMetadataUrl).then(() => "open", () => "closed")
+      assert.strictEqual(after, "closed")
+    }
+  })
+
+  it("refuses a host other than 127.0.0.1", async () => {
+    const error = await startSandbox({ host: "0.0.0.0" as "127.0.0.1" }).then(() => undefined, (e: unknown) => e)
+    assert.instanceOf(error, Error)
+  })
+
+  it("the CLI (node src/main.ts) prints the URLs and stops on SIGTERM", async () => {
+    const child = spawn(process.execPath, ["src/main.ts", "--profile", "strict", "--quiet"], {
+      cwd: new URL("..", import.meta.url).pathname,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let out = ""
+    const mcpUrl = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 10_000)
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString("utf8")
+        const match = /MCP URL\s+(http:\/\/127\.0\.0\.1:\d+\/v1\/mcp)/.exec(out)
+        if (match !== null) {
+          clearTimeout(timer)
+          resolve(match[1] as string)
+        }
+      })
+      child.once("exit", (code) => reject(new Error(`exited ${code}: ${out}`)))
+    })
+    const res = await fetch(mcpUrl, { method: "POST" })
+    assert.strictEqual(res.status, 401)
+    await res.text()
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+    child.kill("SIGTERM")
+    assert.strictEqual(await exited, 0)
+  })
+})
