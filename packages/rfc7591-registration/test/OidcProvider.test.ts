@@ -265,6 +265,36 @@ describe("against oidc-provider", () => {
         }))
     })))
 
+  it.effect("RFC 6749 §4.1.2.1: the authorization endpoint's refusal of a forgotten client triggers re-registration", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const op = yield* OidcProvider.acquire()
+      const metadata = yield* discover(op)
+      yield* withService({}, (service) =>
+        Effect.gen(function*() {
+          const first = yield* service.obtain(metadata, { redirectUris: [REDIRECT] })
+          yield* Effect.promise(() => clients(op).adapter.destroy(first.client_id))
+          // the server shows the user an error page instead of redirecting (RFC 6749 §4.1.2.1)
+          const url = new URL(op.url("/auth"))
+          url.searchParams.set("client_id", first.client_id)
+          url.searchParams.set("response_type", "code")
+          url.searchParams.set("redirect_uri", REDIRECT)
+          const response = yield* Effect.promise(() => fetch(url, { redirect: "manual" }))
+          assert.strictEqual(response.status, 400)
+          assert.isNull(response.headers.get("location"))
+          const page = yield* Effect.promise(() => response.text())
+          const error = /<strong>error<\/strong>: ([^<]+)</.exec(page)?.[1]
+          const description = /<strong>error_description<\/strong>: ([^<]+)</.exec(page)?.[1]
+          assert.strictEqual(error, "invalid_client")
+          const signal = { _tag: "AuthorizationEndpoint" as const, error, error_description: description }
+          assert.isTrue(ClientRegistration.isUnknownClient(signal))
+          assert.isTrue(ClientRegistration.isUnknownClient({ ...signal, error: "invalid_request" }))
+          const second = yield* service.reregister(metadata, { clientId: first.client_id, signal }, {
+            redirectUris: [REDIRECT]
+          })
+          assert.strictEqual((yield* authorizeAndExchange(op, second)).status, 200)
+        }))
+    })))
+
   it.effect("a token endpoint error that is not invalid_client keeps the working registration", () =>
     Effect.scoped(Effect.gen(function*() {
       const op = yield* OidcProvider.acquire()
