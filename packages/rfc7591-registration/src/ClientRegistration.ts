@@ -19,6 +19,7 @@ import {
   ConfigurationRequired,
   fail,
   InvalidRedirectUri,
+  isTransient,
   NoRedirectUris,
   NotUnknownClient,
   PreregisteredIssuerMismatch,
@@ -107,6 +108,8 @@ export interface ClientRegistrationConfig {
    * Every use is logged as a warning.
    */
   readonly allowHttpLoopback?: boolean | undefined
+  /** How long a registration request may take (default `DynamicRegistration.DEFAULT_TIMEOUT_MILLIS`). */
+  readonly timeoutMillis?: number | undefined
   /** Loop guard: at most `maxPerWindow` re-registrations per issuer within `windowMillis` (default 1 per 10 min). */
   readonly reRegistration?: {
     readonly maxPerWindow?: number | undefined
@@ -420,7 +423,9 @@ export const make = Effect.fnUntraced(function*(config: ClientRegistrationConfig
       scope: options.scope,
       allowHttpLoopback: config.allowHttpLoopback
     })
-    const info = yield* register(request, yield* nowSeconds).pipe(Effect.provideService(HttpClient.HttpClient, http))
+    const info = yield* register(request, yield* nowSeconds, { timeoutMillis: config.timeoutMillis }).pipe(
+      Effect.provideService(HttpClient.HttpClient, http)
+    )
     yield* cache.set(metadata.issuer, info)
     return info
   })
@@ -529,7 +534,11 @@ export const make = Effect.fnUntraced(function*(config: ClientRegistrationConfig
         )
       }
       yield* Effect.logInfo(`registering again with ${issuer}: ${describeSignal(rejected.signal)}`)
-      const info = yield* registerFresh(metadata, options)
+      const info = yield* registerFresh(metadata, options).pipe(
+        // the server said the client is unknown and refused a new one for good: drop it so it is not offered again;
+        // a transient failure (5xx, no answer) keeps it
+        Effect.tapError((error) => isTransient(error) ? Effect.void : cache.invalidate(issuer, rejected.clientId))
+      )
       guard.rejected.add(rejected.clientId)
       guard.times.push(now)
       guards.set(issuer, guard)

@@ -484,7 +484,16 @@ export const parseRegistrationResponse = Effect.fnUntraced(function*(
 })
 
 /**
- * Sends one registration request and parses the answer. Requires `HttpClient`.
+ * How long `register` waits for the registration endpoint by default.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const DEFAULT_TIMEOUT_MILLIS = 30_000
+
+/**
+ * Sends one registration request and parses the answer (`RequestFailed` when no answer comes within the timeout,
+ * default `DEFAULT_TIMEOUT_MILLIS`). Requires `HttpClient`.
  *
  * @see [RFC 7591 §3](https://www.rfc-editor.org/rfc/rfc7591#section-3)
  * @category constructors
@@ -492,15 +501,24 @@ export const parseRegistrationResponse = Effect.fnUntraced(function*(
  */
 export const register = Effect.fn("DynamicRegistration.register")(function*(
   request: RegistrationRequest,
-  nowSeconds: number
+  nowSeconds: number,
+  options?: { readonly timeoutMillis?: number | undefined }
 ): Effect.fn.Return<ClientInformation, RegistrationError, HttpClient.HttpClient> {
   const client = yield* HttpClient.HttpClient
   yield* Effect.annotateCurrentSpan({ issuer: request.issuer, endpoint: request.endpoint })
+  const timeoutMillis = options?.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS
   const response = yield* client.execute(toHttpRequest(request)).pipe(
     Effect.flatMap((res) =>
       Effect.map(res.text, (body) => ({ status: res.status, contentType: res.headers["content-type"], body }))
     ),
-    Effect.mapError((error) => fail(new RequestFailed({ endpoint: request.endpoint, detail: error.message })))
+    Effect.mapError((error) => fail(new RequestFailed({ endpoint: request.endpoint, detail: error.message }))),
+    Effect.timeoutOrElse({
+      duration: timeoutMillis,
+      orElse: () =>
+        Effect.fail(
+          fail(new RequestFailed({ endpoint: request.endpoint, detail: `no answer within ${timeoutMillis} ms` }))
+        )
+    })
   )
   return yield* parseRegistrationResponse({ request, nowSeconds }, response)
 })

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ClientRegistration, RegistrationCache } from "@mcpauth/rfc7591-registration"
 import type { ClientInformation, RegistrationError, ServerMetadata } from "@mcpauth/rfc7591-registration"
-import { Effect, Exit, Option, Redacted } from "effect"
+import { Effect, Exit, Fiber, Option, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
 import { json, loopbackServer } from "./fixtures/loopback.ts"
@@ -33,7 +33,7 @@ const reasonOf = <A>(effect: Effect.Effect<A, RegistrationError.RegistrationErro
 const stored = (cache: Cache, issuer: string) => Effect.map(cache.get(issuer), Option.getOrUndefined)
 
 // a registration endpoint that answers each request with `reply`, echoing the requested redirect URIs
-const registrar = (reply: (body: Record<string, unknown>, index: number) => Reply) =>
+const registrar = (reply: (body: Record<string, unknown>, index: number) => Reply | "silent") =>
   Effect.gen(function*() {
     const server = yield* loopbackServer((request, index) =>
       reply(JSON.parse(request.body === "" ? "{}" : request.body) as Record<string, unknown>, index)
@@ -564,6 +564,22 @@ describe("dynamic registration against a scripted loopback server", () => {
       assert.strictEqual(error.reason._tag, "RequestFailed")
     }))
 
+  it.effect("a registration endpoint that never answers is RequestFailed after the timeout", () =>
+    Effect.gen(function*() {
+      const { server, metadata } = yield* registrar(() => "silent")
+      yield* withService({ timeoutMillis: 5_000 }, (service, cache) =>
+        Effect.gen(function*() {
+          const fiber = yield* Effect.forkChild(Effect.flip(service.obtain(metadata, { redirectUris: [REDIRECT] })))
+          // wait until the request reached the server, then let the virtual clock pass the timeout
+          while (server.requests.length === 0) yield* Effect.promise(() => new Promise((r) => setTimeout(r, 10)))
+          yield* TestClock.adjust("5 seconds")
+          const error = yield* Fiber.join(fiber)
+          assert.strictEqual(error.reason._tag, "RequestFailed")
+          assert.include(error.message, "5000 ms")
+          assert.isUndefined(yield* stored(cache, metadata.issuer))
+        }))
+    }))
+
   it.effect("dynamic registration without a redirect URI is NoRedirectUris", () =>
     Effect.gen(function*() {
       const { server, metadata } = yield* registrar(echo())
@@ -652,6 +668,28 @@ describe("re-registration after an unknown client", () => {
           assert.strictEqual(error.reason._tag, "RegistrationRejected")
           assert.strictEqual((yield* stored(cache, metadata.issuer))?.client_id, "client-1")
           assert.strictEqual(server.requests.length, 2)
+        }))
+    }))
+
+  it.effect("an unknown client whose re-registration is refused for good is dropped, not offered again", () =>
+    Effect.gen(function*() {
+      const { server, metadata } = yield* registrar((body, index) =>
+        index === 0
+          ? json(201, { ...body, client_id: "client-1" })
+          : json(400, { error: "invalid_client_metadata", error_description: "registration closed" })
+      )
+      yield* withService({}, (service, cache) =>
+        Effect.gen(function*() {
+          yield* service.obtain(metadata, { redirectUris: [REDIRECT] })
+          const reason = yield* reasonOf(
+            service.reregister(metadata, { clientId: "client-1", signal: invalidClient }, { redirectUris: [REDIRECT] })
+          )
+          assert.strictEqual(reason._tag, "RegistrationRejected")
+          assert.isUndefined(yield* stored(cache, metadata.issuer))
+          // the next obtain registers afresh (and gets the same typed refusal) instead of handing out client-1
+          const next = yield* reasonOf(service.obtain(metadata, { redirectUris: [REDIRECT] }))
+          assert.strictEqual(next._tag, "RegistrationRejected")
+          assert.strictEqual(server.requests.length, 3)
         }))
     }))
 
