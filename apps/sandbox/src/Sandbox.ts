@@ -2,6 +2,7 @@
  * `startSandbox`: a local Datadog MCP look-alike on loopback, the resource origin (MCP + metadata) and the
  * authorization-server origin, in one of two profiles (`datadog`, `strict`). See the README.
  */
+import { localhostHostValidation } from "@modelcontextprotocol/node"
 import type { JWK } from "jose"
 import { exportJWK, generateKeyPair } from "jose"
 import { randomUUID } from "node:crypto"
@@ -240,12 +241,15 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     ? new Set(["/.well-known/oauth-authorization-server", `/.well-known/oauth-authorization-server${mcpPath}`])
     : new Set<string>()
 
+  // DNS-rebinding protection for a loopback MCP server (MCP transports §Security): Host must be a loopback name.
+  const validateHost = localhostHostValidation()
   resourceHandler = (req, res) => {
     const url = new URL(req.url ?? "/", resourceOrigin)
     const document = prmDocuments.get(url.pathname)
     if (req.method === "GET" && document !== undefined) return json(res, 200, document)
     if (req.method === "GET" && asMetadataPaths.has(url.pathname)) return serve(res, datadogMetadata)
     if (url.pathname === mcpPath || url.pathname === legacyMcpPath) {
+      if (!validateHost(req, res)) return
       mcp.handle(req, res, url).catch((error: unknown) => {
         log(`mcp request failed: ${error instanceof Error ? error.message : String(error)}`)
         if (!res.headersSent) json(res, 500, { errors: ["Internal error"] })

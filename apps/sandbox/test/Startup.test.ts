@@ -55,3 +55,32 @@ describe("starting", () => {
     assert.strictEqual(await exited, 0)
   })
 })
+
+describe("DNS rebinding protection", () => {
+  it("refuses an MCP request whose Host header is not a loopback name", async () => {
+    const { request } = await import("node:http")
+    const sandbox = await startSandbox({ apiKey: "k", appKey: "a" })
+    try {
+      const status = (host: string) =>
+        new Promise<number>((resolve, reject) => {
+          const url = new URL(sandbox.mcpUrl)
+          const req = request({
+            host: "127.0.0.1",
+            port: url.port,
+            path: url.pathname,
+            method: "POST",
+            headers: { host, "content-type": "application/json", dd_api_key: "k", dd_application_key: "a" }
+          }, (res) => {
+            res.resume()
+            resolve(res.statusCode ?? 0)
+          })
+          req.on("error", reject)
+          req.end("{}")
+        })
+      assert.strictEqual(await status("evil.example:80"), 403)
+      assert.strictEqual(await status(`localhost:${new URL(sandbox.mcpUrl).port}`), 400)
+    } finally {
+      await sandbox.close()
+    }
+  })
+})
