@@ -63,16 +63,15 @@ const sdkServer = (options: { readonly advertise: boolean; readonly scopes?: Arr
         }
         const server = Http.createServer((req, res) => {
           requests.push(req.url ?? "/")
-          handle(req).then(
-            async (response) => {
-              const headers: Record<string, string> = {}
-              response.headers.forEach((v, k) => {
-                headers[k] = v
-              })
-              res.writeHead(response.status, headers).end(Buffer.from(await response.arrayBuffer()))
-            },
-            () => res.writeHead(500).end()
-          )
+          const reply = async () => {
+            const response = await handle(req)
+            const headers: Record<string, string> = {}
+            response.headers.forEach((v, k) => {
+              headers[k] = v
+            })
+            res.writeHead(response.status, headers).end(Buffer.from(await response.arrayBuffer()))
+          }
+          reply().catch(() => res.writeHead(500).end())
         })
         server.listen(0, "127.0.0.1", () => {
           origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
