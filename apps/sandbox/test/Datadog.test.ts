@@ -247,6 +247,31 @@ describe("datadog profile", () => {
       assert.strictEqual(mcp.status, 401)
     })
 
+    it("RFC 7009 §2.2.1: a JWT access token cannot be revoked on its own (unsupported_token_type)", async () => {
+      const { client, token } = await codeFlow(sandbox)
+      const res = await postForm(String(as["revocation_endpoint"]), {
+        token: String(token.body["access_token"]),
+        client_id: String(client["client_id"])
+      })
+      assert.strictEqual(res.status, 400)
+      assert.strictEqual(res.body["error"], "unsupported_token_type")
+    })
+
+    it("RFC 7009 §2.1: a client cannot revoke another client's refresh token", async () => {
+      const victim = await codeFlow(sandbox)
+      const other = await registerPublic(as)
+      await postForm(String(as["revocation_endpoint"]), {
+        token: String(victim.token.body["refresh_token"]),
+        client_id: String(other["client_id"])
+      })
+      const refresh = await tokenRequest(as, {
+        grant_type: "refresh_token",
+        refresh_token: String(victim.token.body["refresh_token"]),
+        client_id: String(victim.client["client_id"])
+      })
+      assert.strictEqual(refresh.status, 200)
+    })
+
     it("RFC 7662: introspection answers for a refresh token", async () => {
       const { client, token } = await codeFlow(sandbox)
       const endpoint = `${sandbox.authorizationServerOrigin}/api/v2/oauth2/introspect`
