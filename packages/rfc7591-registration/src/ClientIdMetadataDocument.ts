@@ -32,21 +32,27 @@ export const validateClientIdUrl = (url: string): Effect.Effect<string, Registra
   if (parsed.protocol !== "https:") return bad("the scheme must be https")
   // CIMD draft-02 §3: MUST contain a path component
   const rawPath = /^https:\/\/[^/?#]*(\/[^?#]*)?/i.exec(url)?.[1] ?? ""
-  if (rawPath === "" || rawPath === "/") return bad("the URL must have a path, e.g. https://example.com/client.json")
+  if (rawPath === "") return bad("the URL must have a path, e.g. https://example.com/client.json")
   // CIMD draft-02 §3: MUST NOT contain single-dot or double-dot path segments
   const segments = rawPath.split("/").map((s) => s.toLowerCase().replaceAll("%2e", "."))
   if (segments.some((s) => s === "." || s === "..")) return bad("the path must not hold \".\" or \"..\" segments")
   // CIMD draft-02 §3: MUST NOT contain a fragment component
   if (url.includes("#")) return bad("the URL must not hold a fragment")
-  // CIMD draft-02 §3: MUST NOT contain a username or password
+  // CIMD draft-02 §3: MUST NOT contain a userinfo component
   if (parsed.username !== "" || parsed.password !== "" || /^https:\/\/[^/?#]*@/i.test(url)) {
     return bad("the URL must not hold a username or password")
   }
-  // CIMD draft-02 §3: SHOULD NOT include a query string
-  const warn = parsed.search !== ""
-    ? Effect.logWarning(`client ID metadata document URL ${url} has a query string (CIMD draft-02 §3: SHOULD NOT)`)
-    : Effect.void
-  return Effect.as(warn, url)
+  const warnings: Array<string> = []
+  // CIMD draft-02 §3: SHOULD NOT contain a query component
+  if (parsed.search !== "") warnings.push("has a query component (CIMD draft-02 §3: SHOULD NOT)")
+  // CIMD draft-02 §3: a path of "/" is NOT RECOMMENDED
+  if (rawPath === "/") warnings.push("has the path \"/\" (CIMD draft-02 §3: NOT RECOMMENDED)")
+  return Effect.as(
+    Effect.forEach(warnings, (w) => Effect.logWarning(`client ID metadata document URL ${url} ${w}`), {
+      discard: true
+    }),
+    url
+  )
 }
 
 /**
@@ -66,9 +72,9 @@ export interface DocumentOptions {
 
 /**
  * The client ID metadata document to host at `url`: `client_id` equal to the URL, `client_name`, `redirect_uris`,
- * the authorization code grant and `token_endpoint_auth_method: "none"` (no shared secret is possible).
+ * the authorization code grant and `token_endpoint_auth_method: "none"` (§4.1: no shared secret is possible).
  *
- * @see [CIMD draft-02 §4](https://www.ietf.org/archive/id/draft-ietf-oauth-client-id-metadata-document-02.html#section-4)
+ * @see [CIMD draft-02 §4, §4.1](https://www.ietf.org/archive/id/draft-ietf-oauth-client-id-metadata-document-02.html#section-4)
  * @category constructors
  * @since 0.1.0
  */
@@ -79,14 +85,14 @@ export const makeDocument = Effect.fnUntraced(function*(url: string, options: Do
     if (problem !== undefined) return yield* fail(new InvalidRedirectUri({ uri, detail: problem }))
   }
   return {
-    // MCP §Client ID Metadata Documents: client_id MUST match the document URL exactly
+    // CIMD draft-02 §4 / MCP §Client ID Metadata Documents: client_id MUST match the document URL exactly
     client_id: url,
     // MCP §Client ID Metadata Documents: the document MUST include client_id, client_name, redirect_uris
     client_name: options.clientName,
     redirect_uris: [...options.redirectUris],
     grant_types: ["authorization_code", "refresh_token"],
     response_types: ["code"],
-    // CIMD draft-02 §4: shared-secret authentication methods are not allowed
+    // CIMD draft-02 §4.1: token_endpoint_auth_method MUST NOT be a shared-secret method
     token_endpoint_auth_method: "none",
     ...(options.clientUri !== undefined ? { client_uri: options.clientUri } : {}),
     ...(options.logoUri !== undefined ? { logo_uri: options.logoUri } : {}),

@@ -348,7 +348,7 @@ const metadataDocumentInformation = Effect.fnUntraced(function*(
   return {
     issuer: metadata.issuer,
     client_id: clientId,
-    // CIMD draft-02 §4: no shared secret exists for a metadata-document client
+    // CIMD draft-02 §4.1: no shared secret can exist for a metadata-document client
     token_endpoint_auth_method: "none",
     redirect_uris: [...requested],
     ...(options.scope !== undefined ? { scope: options.scope } : {}),

@@ -25,7 +25,7 @@ export interface RegistrationServerMetadata {
   readonly grant_types_supported?: ReadonlyArray<string> | undefined
   /** RFC 8414 §2: response types the server supports. */
   readonly response_types_supported?: ReadonlyArray<string> | undefined
-  /** Client ID Metadata Document draft: whether URL client ids are accepted. */
+  /** CIMD draft-02 §6: whether URL client ids (client ID metadata documents) are accepted. */
   readonly client_id_metadata_document_supported?: boolean | undefined
 }
 

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ClientIdMetadataDocument } from "@mcpauth/rfc7591-registration"
 import type { RegistrationError } from "@mcpauth/rfc7591-registration"
-import { Effect } from "effect"
+import { Effect, Logger } from "effect"
 
 const reasonOf = <A>(effect: Effect.Effect<A, RegistrationError.RegistrationError>) =>
   Effect.map(Effect.flip(effect), (error) => error.reason)
@@ -10,7 +10,8 @@ describe("validateClientIdUrl", () => {
   it.effect.each([
     "https://client.example/oauth/client.json",
     "https://client.example:8443/client.json",
-    "https://client.example/client.json?version=2"
+    "https://client.example/client.json?version=2",
+    "https://client.example/"
   ])("CIMD draft-02 §3: accepts %s unchanged", (url) =>
     Effect.gen(function*() {
       assert.strictEqual(yield* ClientIdMetadataDocument.validateClientIdUrl(url), url)
@@ -19,7 +20,6 @@ describe("validateClientIdUrl", () => {
   it.effect.each([
     { url: "http://client.example/client.json", why: "https" },
     { url: "https://client.example", why: "path" },
-    { url: "https://client.example/", why: "path" },
     { url: "https://client.example/a/../client.json", why: "\"..\"" },
     { url: "https://client.example/./client.json", why: "\".\"" },
     { url: "https://client.example/a/%2E%2E/client.json", why: "\"..\"" },
@@ -32,6 +32,25 @@ describe("validateClientIdUrl", () => {
       const reason = yield* reasonOf(ClientIdMetadataDocument.validateClientIdUrl(url))
       assert.strictEqual(reason._tag, "InvalidClientIdUrl")
       assert.include(reason.message, why)
+    }))
+})
+
+describe("validateClientIdUrl warnings", () => {
+  it.effect.each([
+    { url: "https://client.example/client.json?version=2", warning: "query component" },
+    { url: "https://client.example/", warning: "NOT RECOMMENDED" }
+  ])("CIMD draft-02 §3: $url is accepted but logged ($warning)", ({ url, warning }) =>
+    Effect.gen(function*() {
+      const messages: Array<string> = []
+      const collector = Logger.make((options) => void messages.push(`${options.logLevel}: ${String(options.message)}`))
+      yield* ClientIdMetadataDocument.validateClientIdUrl(url).pipe(Effect.provide(Logger.layer([collector])))
+      assert.strictEqual(messages.length, 1)
+      assert.include(messages[0] ?? "", "Warn")
+      assert.include(messages[0] ?? "", warning)
+      yield* ClientIdMetadataDocument.validateClientIdUrl("https://client.example/c.json").pipe(
+        Effect.provide(Logger.layer([collector]))
+      )
+      assert.strictEqual(messages.length, 1)
     }))
 })
 
