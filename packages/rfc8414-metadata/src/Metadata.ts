@@ -361,7 +361,7 @@ export const wellKnownCandidates = (
 /**
  * Decodes a JSON value as a metadata document, or lists every problem (member and what was expected).
  *
- * @category parsers
+ * @category constructors
  * @since 0.1.0
  */
 export const decodeMetadata = (
@@ -390,7 +390,7 @@ export const compareIssuer = (expected: string, received: string): "exact" | "tr
  * The members of a document that are URLs the client will send requests to, as `[member, value]`: `issuer`,
  * `jwks_uri` and every `*_endpoint` string member (known or not).
  *
- * @category getters
+ * @category constructors
  * @since 0.1.0
  */
 export const networkUrls = (metadata: AuthorizationServerMetadata): ReadonlyArray<readonly [string, string]> =>
@@ -432,7 +432,7 @@ export const supportsS256 = (metadata: AuthorizationServerMetadata): boolean =>
  * zero (not cached), `max-age=N` gives N seconds capped at `max`, anything else gives `fallback`.
  *
  * @see [RFC 9111 §5.2.2](https://www.rfc-editor.org/rfc/rfc9111#section-5.2.2)
- * @category getters
+ * @category constructors
  * @since 0.1.0
  */
 export const cacheLifetime = (

@@ -363,6 +363,31 @@ describe("AuthorizationServerMetadata: cache", () => {
       assert.deepStrictEqual(server.requests, [OAUTH])
     }))
 
+  it.effect("concurrent discoveries of one issuer share one set of requests", () =>
+    Effect.gen(function*() {
+      const server = yield* serve((origin) => ({ [`${OIDC}/t`]: { json: doc(`${origin}/t`) } }))
+      const results = yield* Effect.gen(function*() {
+        const asm = yield* AuthorizationServerMetadata.AuthorizationServerMetadata
+        return yield* Effect.all(Array.from({ length: 5 }, () => asm.discover(`${server.origin}/t`)), {
+          concurrency: "unbounded"
+        })
+      }).pipe(Effect.provide(AuthorizationServerMetadata.layer(LOOPBACK).pipe(Layer.provide(FetchHttpClient.layer))))
+      assert.strictEqual(results.length, 5)
+      assert.deepStrictEqual(server.requests, [`${OAUTH}/t`, `${OIDC}/t`])
+    }))
+
+  it.effect("invalidate drops the cached document", () =>
+    Effect.gen(function*() {
+      const server = yield* serve((origin) => ({ [OAUTH]: { json: doc(origin) } }))
+      yield* Effect.gen(function*() {
+        const asm = yield* AuthorizationServerMetadata.AuthorizationServerMetadata
+        yield* asm.discover(server.origin)
+        yield* asm.invalidate(server.origin)
+        yield* asm.discover(server.origin)
+      }).pipe(Effect.provide(AuthorizationServerMetadata.layer(LOOPBACK).pipe(Layer.provide(FetchHttpClient.layer))))
+      assert.deepStrictEqual(server.requests, [OAUTH, OAUTH])
+    }))
+
   it.effect("RFC 9111 §5.2.2.1: max-age is honoured: after it passes, discovery runs again", () =>
     Effect.gen(function*() {
       const server = yield* serve((origin) => ({

@@ -51,7 +51,7 @@ export type ProtectedResourceMetadata = typeof ProtectedResourceMetadata.Type
  * Decodes a JSON value as a protected resource metadata document, or lists every problem (member and what was
  * expected).
  *
- * @category parsers
+ * @category constructors
  * @since 0.1.0
  */
 export const decodeMetadata = (json: unknown): Effect.Effect<ProtectedResourceMetadata, ReadonlyArray<Problem>> =>

@@ -231,7 +231,7 @@ const parseOne = (input: string, out: Array<Challenge>): void => {
  * ```
  *
  * @see [RFC 9110 §11.6.1](https://www.rfc-editor.org/rfc/rfc9110#section-11.6.1)
- * @category parsers
+ * @category constructors
  * @since 0.1.0
  */
 export const parse = (values: string | ReadonlyArray<string> | null | undefined): ReadonlyArray<Challenge> => {
@@ -246,7 +246,7 @@ export const parse = (values: string | ReadonlyArray<string> | null | undefined)
 /**
  * The first value of a (lower-cased) auth-param of a challenge.
  *
- * @category getters
+ * @category constructors
  * @since 0.1.0
  */
 export const param = (challenge: Challenge, name: string): string | undefined => {
@@ -267,7 +267,7 @@ export const isScheme = (challenge: Challenge, scheme: string): boolean =>
  * Reads the first Bearer challenge: `resource_metadata` (RFC 9728 §5.1), `scope`, `error`, `error_description`,
  * `error_uri` and `realm` (RFC 6750 §3). When a parameter occurs more than once, the first occurrence counts.
  *
- * @category getters
+ * @category constructors
  * @since 0.1.0
  */
 export const bearer = (challenges: ReadonlyArray<Challenge>): Option.Option<BearerChallenge> => {
@@ -288,7 +288,7 @@ export const bearer = (challenges: ReadonlyArray<Challenge>): Option.Option<Bear
 /**
  * Parses header values and reads the Bearer challenge in one step.
  *
- * @category parsers
+ * @category constructors
  * @since 0.1.0
  */
 export const parseBearer = (
@@ -299,7 +299,7 @@ export const parseBearer = (
  * Serialises a challenge (RFC 9110 §11.6.1), quoting every auth-param value. Meant for tests and servers; the
  * parser reads back what this writes.
  *
- * @category encoding
+ * @category constructors
  * @since 0.1.0
  */
 export const format = (challenge: Challenge): string => {
