@@ -1,0 +1,193 @@
+import { Clock, Effect, Option } from "effect"
+import { randomBytes } from "node:crypto"
+import * as Fs from "node:fs/promises"
+import * as Path from "node:path"
+import { fail, InsecurePermissions, StorageFailure } from "../TokenStoreError.ts"
+import type { TokenStoreError } from "../TokenStoreError.ts"
+import { withFileLock } from "./fileLock.ts"
+import type { FileLockOptions } from "./fileLock.ts"
+
+/** Where entries live; ids are file-name safe. */
+export interface Backend {
+  readonly description: string
+  readonly read: (id: string) => Effect.Effect<Option.Option<string>, TokenStoreError>
+  readonly write: (id: string, text: string) => Effect.Effect<void, TokenStoreError>
+  readonly remove: (id: string) => Effect.Effect<void, TokenStoreError>
+  readonly list: Effect.Effect<ReadonlyArray<string>, TokenStoreError>
+  /** Moves an unreadable entry out of the way (never deletes it); returns where it went. */
+  readonly setAside: (id: string) => Effect.Effect<string, TokenStoreError>
+  readonly lock: <A, E, R>(
+    id: string,
+    effect: Effect.Effect<A, E | TokenStoreError, R>
+  ) => Effect.Effect<A, E | TokenStoreError, R>
+}
+
+export const memoryBackend = (): Backend => {
+  const map = new Map<string, string>()
+  return {
+    description: "memory",
+    read: (id) => Effect.sync(() => Option.fromNullishOr(map.get(id))),
+    write: (id, text) => Effect.sync(() => void map.set(id, text)),
+    remove: (id) => Effect.sync(() => void map.delete(id)),
+    list: Effect.sync(() => [...map.keys()]),
+    setAside: (id) =>
+      Effect.sync(() => {
+        const aside = `${id}.corrupt-${Date.now()}`
+        const text = map.get(id)
+        if (text !== undefined) map.set(aside, text)
+        map.delete(id)
+        return aside
+      }),
+    lock: (_id, effect) => effect
+  }
+}
+
+const failure = (operation: string, path: string) => (error: unknown) =>
+  fail(new StorageFailure({ operation, path, detail: String((error as Error)?.message ?? error) }))
+
+const attempt = <A>(operation: string, path: string, f: () => Promise<A>) =>
+  Effect.tryPromise({ try: f, catch: failure(operation, path) })
+
+const errno = <A>(f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: (e) => e as NodeJS.ErrnoException })
+
+export interface FileBackendOptions {
+  readonly directory: string
+  readonly repairPermissions: boolean
+  readonly lock: FileLockOptions
+}
+
+const OWNER_ONLY_FILE = 0o600
+const OWNER_ONLY_DIR = 0o700
+
+const ensureDirectory = (dir: string) =>
+  errno(() => Fs.mkdir(dir, { recursive: true, mode: OWNER_ONLY_DIR })).pipe(
+    Effect.mapError(failure("create directory", dir)),
+    Effect.andThen(attempt("stat", dir, () => Fs.stat(dir))),
+    Effect.flatMap((stat) =>
+      // MCP §Security Considerations: credentials in a directory only the user can enter (0700)
+      (stat.mode & 0o077) !== 0
+        ? Effect.logWarning(`token store: ${dir} had mode ${(stat.mode & 0o777).toString(8)}; set to 700`).pipe(
+          Effect.andThen(attempt("chmod", dir, () => Fs.chmod(dir, OWNER_ONLY_DIR)))
+        )
+        : Effect.void
+    )
+  )
+
+export const fileBackend = (options: FileBackendOptions): Effect.Effect<Backend> =>
+  Effect.gen(function*() {
+    const tokens = Path.join(options.directory, "tokens")
+    const locks = Path.join(options.directory, "locks")
+    const pathOf = (id: string) => Path.join(tokens, `${id}.json`)
+    const prepare = yield* Effect.cached(
+      ensureDirectory(options.directory).pipe(
+        Effect.andThen(ensureDirectory(tokens)),
+        Effect.andThen(ensureDirectory(locks))
+      )
+    )
+
+    const read = (id: string) =>
+      Effect.gen(function*() {
+        yield* prepare
+        const path = pathOf(id)
+        const stat = yield* errno(() => Fs.stat(path)).pipe(
+          Effect.map(Option.some),
+          Effect.catch((e) =>
+            e.code === "ENOENT" ? Effect.succeed(Option.none()) : Effect.fail(failure("stat", path)(e))
+          )
+        )
+        if (Option.isNone(stat)) return Option.none<string>()
+        // MCP §Security Considerations: token files are readable and writable by the owner only (0600)
+        if ((stat.value.mode & 0o077) !== 0) {
+          const mode = (stat.value.mode & 0o777).toString(8)
+          if (!options.repairPermissions) {
+            return yield* fail(new InsecurePermissions({ path, mode, expected: "600" }))
+          }
+          yield* Effect.logWarning(`token store: repairPermissions: ${path} had mode ${mode}; set to 600`)
+          yield* attempt("chmod", path, () => Fs.chmod(path, OWNER_ONLY_FILE))
+        }
+        return Option.some(yield* attempt("read", path, () => Fs.readFile(path, "utf8")))
+      })
+
+    const write = (id: string, text: string) =>
+      Effect.gen(function*() {
+        yield* prepare
+        const path = pathOf(id)
+        const temp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`
+        // atomic replace: write a 0600 temp file, flush it, rename it over the old file
+        yield* attempt("write", temp, async () => {
+          const handle = await Fs.open(temp, "wx", OWNER_ONLY_FILE)
+          try {
+            await handle.writeFile(text, "utf8")
+            await handle.sync()
+          } finally {
+            await handle.close()
+          }
+          await Fs.rename(temp, path)
+        }).pipe(Effect.tapError(() => Effect.promise(() => Fs.rm(temp, { force: true }))))
+      })
+
+    const remove = (id: string) =>
+      prepare.pipe(Effect.andThen(attempt("remove", pathOf(id), () => Fs.rm(pathOf(id), { force: true }))))
+
+    const list = prepare.pipe(
+      Effect.andThen(attempt("list", tokens, () => Fs.readdir(tokens))),
+      Effect.map((names) => names.filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -".json".length)))
+    )
+
+    const setAside = (id: string) =>
+      Effect.gen(function*() {
+        const path = pathOf(id)
+        const now = yield* Clock.currentTimeMillis
+        const aside = `${path}.corrupt-${new Date(now).toISOString().replace(/[:.]/g, "-")}`
+        yield* attempt("set aside", path, () => Fs.rename(path, aside))
+        return aside
+      })
+
+    return {
+      description: `file ${options.directory}`,
+      read,
+      write,
+      remove,
+      list,
+      setAside,
+      lock: (id, effect) =>
+        prepare.pipe(Effect.andThen(withFileLock(Path.join(locks, `${id}.lock`), options.lock, effect)))
+    } satisfies Backend
+  })
+
+/** The subset of `@napi-rs/keyring` used here. */
+export interface KeyringModule {
+  readonly Entry: new(service: string, account: string) => {
+    setPassword(password: string): void
+    getPassword(): string | null
+    deletePassword(): boolean
+  }
+  readonly findCredentials: (service: string) => ReadonlyArray<{ readonly account: string }>
+}
+
+/** Entries in the OS keyring (service `service`, account = id); locks stay files in the file store's directory. */
+export const keyringBackend = (keyring: KeyringModule, service: string, files: Backend): Backend => {
+  const call = <A>(operation: string, id: string, f: () => A) =>
+    Effect.try({ try: f, catch: failure(operation, `keyring ${service}/${id}`) })
+  return {
+    description: `OS keyring (service ${service})`,
+    read: (id) => call("read", id, () => Option.fromNullishOr(new keyring.Entry(service, id).getPassword())),
+    write: (id, text) => call("write", id, () => new keyring.Entry(service, id).setPassword(text)),
+    remove: (id) => call("remove", id, () => void new keyring.Entry(service, id).deletePassword()),
+    list: call(
+      "list",
+      "*",
+      () => keyring.findCredentials(service).map((c) => c.account).filter((a) => !a.includes("."))
+    ),
+    setAside: (id) =>
+      call("set aside", id, () => {
+        const entry = new keyring.Entry(service, id)
+        const text = entry.getPassword()
+        const aside = `${id}.corrupt-${Date.now()}`
+        if (text !== null) new keyring.Entry(service, aside).setPassword(text)
+        entry.deletePassword()
+        return aside
+      }),
+    lock: files.lock
+  }
+}
