@@ -7,14 +7,14 @@
  * @see [OAuth Client ID Metadata Document (draft-02)](https://datatracker.ietf.org/doc/html/draft-ietf-oauth-client-id-metadata-document-02)
  * @since 0.1.0
  */
-import { Clock, Context, Effect, Layer, Option, Semaphore } from "effect"
+import { Clock, Config, ConfigProvider, Context, Effect, Layer, Option, Semaphore } from "effect"
 import type { Redacted } from "effect"
 import { HttpClient } from "effect/http"
 import { validateClientIdUrl } from "./ClientIdMetadataDocument.ts"
 import { type ClientInformation, isSecretExpired } from "./ClientInformation.ts"
 import { buildRegistrationRequest, type ClientDescription, register } from "./DynamicRegistration.ts"
 import { redirectUriProblem, sameLoopbackEndpointAnyPort } from "./internal/urls.ts"
-import { RegistrationCache } from "./RegistrationCache.ts"
+import { layerMemory as cacheLayerMemory, RegistrationCache } from "./RegistrationCache.ts"
 import {
   ConfigurationRequired,
   fail,
@@ -88,6 +88,62 @@ export const defaultVariableNames: VariableNames = {
   clientId: "OAUTH_CLIENT_ID",
   clientSecret: "OAUTH_CLIENT_SECRET",
   redirectUri: "OAUTH_REDIRECT_URI"
+}
+
+/**
+ * Pre-registered credentials read from configuration (environment variables by default): the client id, the
+ * optional secret (`Redacted`) and the redirect URI, under the given variable names (default
+ * `defaultVariableNames`). `Option.none()` when the client id variable is unset; a `ConfigError` naming the
+ * variables when only some of them are set.
+ *
+ * **Example** (Datadog's variables)
+ *
+ * ```ts
+ * import { ClientRegistration } from "@mcpauth/rfc7591-registration"
+ *
+ * const preregistered = ClientRegistration.preregisteredConfig({
+ *   clientId: "DATADOG_CLIENT_ID",
+ *   clientSecret: "DATADOG_CLIENT_SECRET",
+ *   redirectUri: "DATADOG_REDIRECT_URI"
+ * })
+ * ```
+ *
+ * @see [MCP 2026-07-28 Authorization §Pre-registration](https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization/client-registration)
+ * @category constructors
+ * @since 0.1.0
+ */
+export const preregisteredConfig = (
+  names?: Partial<VariableNames> | undefined
+): Config.Config<Option.Option<PreregisteredClient>> => {
+  const n: VariableNames = { ...defaultVariableNames, ...names }
+  return Config.all({
+    clientId: Config.option(Config.NonEmptyString(n.clientId)),
+    clientSecret: Config.option(Config.Redacted(n.clientSecret)),
+    redirectUri: Config.option(Config.NonEmptyString(n.redirectUri))
+  }).pipe(Config.flatMap(({ clientId, clientSecret, redirectUri }) => {
+    if (Option.isNone(clientId)) {
+      return Option.isSome(clientSecret) || Option.isSome(redirectUri)
+        ? Config.fail(
+          new ConfigProvider.SourceError({
+            message: `${n.clientSecret} or ${n.redirectUri} is set but ${n.clientId} is not; set ${n.clientId} too`
+          })
+        )
+        : Config.succeed(Option.none<PreregisteredClient>())
+    }
+    if (Option.isNone(redirectUri)) {
+      return Config.fail(
+        new ConfigProvider.SourceError({
+          message:
+            `${n.clientId} is set but ${n.redirectUri} is not; set it to the redirect URI registered with the client`
+        })
+      )
+    }
+    return Config.succeed(Option.some<PreregisteredClient>({
+      client_id: clientId.value,
+      redirect_uri: redirectUri.value,
+      ...(Option.isSome(clientSecret) ? { client_secret: clientSecret.value } : {})
+    }))
+  }))
 }
 
 /**
@@ -559,3 +615,13 @@ export const layer = (
   config: ClientRegistrationConfig
 ): Layer.Layer<ClientRegistration, never, HttpClient.HttpClient | RegistrationCache> =>
   Layer.effect(ClientRegistration, make(config))
+
+/**
+ * The service with an in-memory `RegistrationCache` (registrations last as long as the process).
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerMemory = (
+  config: ClientRegistrationConfig
+): Layer.Layer<ClientRegistration, never, HttpClient.HttpClient> => layer(config).pipe(Layer.provide(cacheLayerMemory))

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ClientRegistration, RegistrationCache } from "@mcpauth/rfc7591-registration"
 import type { ClientInformation, RegistrationError, ServerMetadata } from "@mcpauth/rfc7591-registration"
-import { Effect, Exit, Fiber, Option, Redacted } from "effect"
+import { ConfigProvider, Effect, Exit, Fiber, Layer, Option, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
 import { json, loopbackServer } from "./fixtures/loopback.ts"
@@ -209,6 +209,56 @@ describe("pre-registered credentials", () => {
     }))
 })
 
+describe("preregisteredConfig", () => {
+  const names = {
+    clientId: "DATADOG_CLIENT_ID",
+    clientSecret: "DATADOG_CLIENT_SECRET",
+    redirectUri: "DATADOG_REDIRECT_URI"
+  }
+  const read = (env: Record<string, string>) =>
+    ClientRegistration.preregisteredConfig(names).parse(ConfigProvider.fromEnv({ env }))
+
+  it.effect("MCP §Pre-registration: unset variables mean no pre-registered client", () =>
+    Effect.gen(function*() {
+      assert.isTrue(Option.isNone(yield* read({})))
+    }))
+
+  it.effect("MCP §Pre-registration: id, Redacted secret and redirect URI from the named variables", () =>
+    Effect.gen(function*() {
+      const client = yield* read({
+        DATADOG_CLIENT_ID: "dd-client",
+        DATADOG_CLIENT_SECRET: "dd-secret",
+        DATADOG_REDIRECT_URI: REDIRECT
+      })
+      assert.isTrue(Option.isSome(client))
+      if (Option.isSome(client)) {
+        assert.strictEqual(client.value.client_id, "dd-client")
+        assert.strictEqual(client.value.redirect_uri, REDIRECT)
+        assert.strictEqual(client.value.client_secret && Redacted.value(client.value.client_secret), "dd-secret")
+        assert.notInclude(String(client.value.client_secret), "dd-secret")
+        // the service uses it first
+        const info = yield* withService(
+          { preregistered: client.value },
+          (service) => service.obtain({ issuer: "https://as.example", registration_endpoint: "https://as.example/r" })
+        )
+        assert.strictEqual(info.token_endpoint_auth_method, "client_secret_basic")
+        assert.strictEqual(info.source, "preregistered")
+      }
+      const publicClient = yield* read({ DATADOG_CLIENT_ID: "dd-client", DATADOG_REDIRECT_URI: REDIRECT })
+      assert.isTrue(Option.isSome(publicClient) && publicClient.value.client_secret === undefined)
+    }))
+
+  it.effect.each([
+    { env: { DATADOG_CLIENT_ID: "dd-client" }, names: "DATADOG_REDIRECT_URI" },
+    { env: { DATADOG_CLIENT_SECRET: "s" }, names: "DATADOG_CLIENT_ID" },
+    { env: { DATADOG_REDIRECT_URI: REDIRECT }, names: "DATADOG_CLIENT_ID" }
+  ])("a partial configuration is a ConfigError naming $names", ({ env, names: missing }) =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(read(env))
+      assert.include(error.message, missing)
+    }))
+})
+
 describe("client ID metadata documents", () => {
   const url = "https://client.example/oauth/client.json"
   const advertised = { issuer: "https://as.example", client_id_metadata_document_supported: true }
@@ -309,6 +359,27 @@ describe("nothing available", () => {
         (service) => service.obtain({ issuer: "https://as.example" })
       ))
       assert.include(reason.message, "client_id_metadata_document_supported")
+    }))
+})
+
+describe("layerMemory", () => {
+  it.effect("the layer with an in-memory cache registers once per issuer", () =>
+    Effect.gen(function*() {
+      const { server, metadata } = yield* registrar(echo())
+      const ids = yield* Effect.gen(function*() {
+        const service = yield* ClientRegistration.ClientRegistration
+        const a = yield* service.obtain(metadata, { redirectUris: [REDIRECT] })
+        const b = yield* service.obtain(metadata, { redirectUris: [REDIRECT] })
+        return [a.client_id, b.client_id]
+      }).pipe(
+        Effect.provide(
+          ClientRegistration.layerMemory({ client: CLIENT, allowHttpLoopback: true }).pipe(
+            Layer.provide(FetchHttpClient.layer)
+          )
+        )
+      )
+      assert.deepStrictEqual(ids, ["client-1", "client-1"])
+      assert.strictEqual(server.requests.length, 1)
     }))
 })
 
