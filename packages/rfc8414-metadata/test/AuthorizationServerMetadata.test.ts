@@ -333,6 +333,21 @@ describe("AuthorizationServerMetadata: bad documents", () => {
       assert.deepStrictEqual(server.requests, [OAUTH])
     }))
 
+  it.live("a server that never answers is reported after the timeout, not waited on forever", () =>
+    Effect.gen(function*() {
+      const server = yield* serve(() => ({
+        [OAUTH]: {
+          body: () => {
+            // headers sent, body never finished
+          }
+        }
+      }))
+      const r = yield* reason(server.origin, { ...LOOPBACK, timeout: "300 millis" })
+      assert.strictEqual(r._tag, "Unreachable")
+      if (r._tag !== "Unreachable") return
+      assert.include(r.detail, "no answer within")
+    }))
+
   it.effect("a network failure is reported, not skipped", () =>
     Effect.gen(function*() {
       // a server that is closed again at once: its port refuses connections

@@ -1,7 +1,7 @@
 // Fetches one discovery candidate: GET with `Accept: application/json`, no cross-origin redirect, a bounded body
 // read and a timeout. Never fails: every outcome is a value the caller turns into an attempt record.
 // (A copy of this file lives in each discovery package; the RFC packages do not depend on each other.)
-import { Duration, Effect, Option, Stream } from "effect"
+import { Duration, Effect, Option, Predicate, Stream } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 
 /** What one GET of a candidate URL gave. */
@@ -64,21 +64,22 @@ const readBounded = (
   })
 
 const describe = (error: unknown): string => {
-  if (typeof error === "object" && error !== null) {
-    const e = error as { readonly _tag?: unknown; readonly message?: unknown; readonly reason?: unknown }
-    const reason = typeof e.reason === "object" && e.reason !== null
-      ? (e.reason as { readonly _tag?: unknown; readonly description?: unknown })
+  const reason = Predicate.hasProperty(error, "reason") ? error.reason : undefined
+  const parts = [
+    Predicate.hasProperty(error, "_tag") && Predicate.isString(error._tag) ? error._tag : undefined,
+    Predicate.hasProperty(reason, "_tag") && Predicate.isString(reason._tag) ? reason._tag : undefined,
+    Predicate.hasProperty(reason, "description") && Predicate.isString(reason.description)
+      ? reason.description
+      : undefined,
+    Predicate.hasProperty(error, "message") && Predicate.isString(error.message) && error.message !== ""
+      ? error.message
       : undefined
-    const parts = [
-      typeof e._tag === "string" ? e._tag : undefined,
-      typeof reason?._tag === "string" ? reason._tag : undefined,
-      typeof reason?.description === "string" ? reason.description : undefined,
-      typeof e.message === "string" && e.message !== "" ? e.message : undefined
-    ].filter((p): p is string => p !== undefined)
-    if (parts.length > 0) return [...new Set(parts)].join(": ")
-  }
-  return String(error)
+  ].filter(Predicate.isNotUndefined)
+  return parts.length > 0 ? [...new Set(parts)].join(": ") : String(error)
 }
+
+// Reads nothing more of a body that is not used: the stream is cancelled, so the connection is not left hanging.
+const discard = (body: Stream.Stream<Uint8Array, unknown>) => Effect.ignore(readBounded(body, 0))
 
 /**
  * GETs `url`, following at most `settings.maxRedirects` redirects that `settings.redirectAllowed` accepts.
@@ -99,6 +100,7 @@ export const fetchDocument = (
         Effect.provideService(FetchHttpClient.RequestInit, { ...init, redirect: "manual" })
       )
       const status = response.status
+      if (status < 200 || status >= 300) yield* discard(response.stream)
       if (REDIRECTS.has(status)) {
         const location = response.headers["location"]
         if (location === undefined) return { _tag: "ClientError", url, status } as const
@@ -122,6 +124,7 @@ export const fetchDocument = (
       if (status < 200 || status >= 300) return { _tag: "ClientError", url, status } as const
       const declared = Number(response.headers["content-length"])
       if (Number.isFinite(declared) && declared > settings.maxBodyBytes) {
+        yield* discard(response.stream)
         return { _tag: "TooLarge", url, status, limit: settings.maxBodyBytes } as const
       }
       const { bytes, truncated } = yield* readBounded(response.stream, settings.maxBodyBytes)
