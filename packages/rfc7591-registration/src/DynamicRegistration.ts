@@ -6,8 +6,8 @@
  * @see [MCP 2026-07-28 Authorization §Dynamic Client Registration](https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization/client-registration)
  * @since 0.1.0
  */
-import { Effect, Predicate, Redacted, Schema } from "effect"
-import { HttpClient, HttpClientRequest } from "effect/http"
+import { Effect, Option, Predicate, Redacted, Schema } from "effect"
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import type { ClientInformation } from "./ClientInformation.ts"
 import { endpointProblem, redirectUriProblem } from "./internal/urls.ts"
 import {
@@ -507,7 +507,10 @@ export const register = Effect.fn("DynamicRegistration.register")(function*(
   const client = yield* HttpClient.HttpClient
   yield* Effect.annotateCurrentSpan({ issuer: request.issuer, endpoint: request.endpoint })
   const timeoutMillis = options?.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS
+  // a redirect is not followed: the client metadata goes to the advertised endpoint only, and a 3xx is an error
+  const init = Option.getOrElse(yield* Effect.serviceOption(FetchHttpClient.RequestInit), () => ({}))
   const response = yield* client.execute(toHttpRequest(request)).pipe(
+    Effect.provideService(FetchHttpClient.RequestInit, { ...init, redirect: "manual" }),
     Effect.flatMap((res) =>
       Effect.map(res.text, (body) => ({ status: res.status, contentType: res.headers["content-type"], body }))
     ),

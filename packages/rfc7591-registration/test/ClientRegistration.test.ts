@@ -626,6 +626,23 @@ describe("dynamic registration against a scripted loopback server", () => {
         }))
     }))
 
+  it.effect("a redirect from the registration endpoint is not followed: UnexpectedResponse, nothing stored", () =>
+    Effect.gen(function*() {
+      const { server, metadata } = yield* registrar((body, index) =>
+        index === 0
+          ? { status: 307, contentType: "text/plain", body: "moved", location: "/elsewhere" }
+          : json(201, { ...body, client_id: "should-not-happen" })
+      )
+      yield* withService({}, (service, cache) =>
+        Effect.gen(function*() {
+          const reason = yield* reasonOf(service.obtain(metadata, { redirectUris: [REDIRECT] }))
+          assert.strictEqual(reason._tag, "UnexpectedResponse")
+          assert.strictEqual(reason._tag === "UnexpectedResponse" ? reason.status : 0, 307)
+          assert.strictEqual(server.requests.length, 1)
+          assert.isUndefined(yield* stored(cache, metadata.issuer))
+        }))
+    }))
+
   it.effect("a server that is down is RequestFailed (transient) and nothing is stored", () =>
     Effect.gen(function*() {
       const metadata = { issuer: "http://127.0.0.1:9", registration_endpoint: "http://127.0.0.1:9/register" }
