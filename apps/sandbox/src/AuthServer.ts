@@ -22,6 +22,10 @@ export interface AuthServerConfig {
   /** Scope granted when the authorization request asks for none (RFC 6749 §3.3 default scope). */
   readonly defaultScope: string
   readonly consent: "auto" | "page"
+  /** This server's origin, for the server-side interaction round-trips of `consent: "auto"`. */
+  readonly origin: string
+  /** Marks the sandbox's own internal requests (a random value per start). */
+  readonly internalHeader: readonly [name: string, value: string]
   readonly accessTokenTtlSeconds: number
   readonly refreshTokenTtlSeconds: number
   readonly signingKey: JWK
@@ -255,7 +259,64 @@ export const makeAuthServer = (config: AuthServerConfig): AuthServer => {
       url.searchParams.set("scope", config.defaultScope)
       req.url = `${url.pathname}${url.search}`
     }
+    const [internalName, internalValue] = config.internalHeader
+    if (
+      config.consent === "auto" && req.method === "GET" && url.pathname === config.routes.authorization
+      && req.headers[internalName] !== internalValue
+    ) {
+      autoAuthorize(`${config.origin}${url.pathname}${url.search}`, res).catch((error: unknown) => {
+        config.log(`automatic authorization failed: ${error instanceof Error ? error.message : String(error)}`)
+        if (!res.headersSent) sendHtml(res, 500, errorPage("server_error", "automatic authorization failed"))
+      })
+      return
+    }
     oidc(req, res)
+  }
+
+  /**
+   * `consent: "auto"`: runs oidc-provider's authorize → login → consent → resume round-trips server-side (with their
+   * own cookie jar), so the caller's GET /authorize is answered by one redirect to its redirect_uri.
+   */
+  const autoAuthorize = async (start: string, res: ServerResponse): Promise<void> => {
+    const cookies = new Map<string, string>()
+    const [internalName, internalValue] = config.internalHeader
+    let url = start
+    for (let hop = 0; hop < 10; hop++) {
+      const response = await fetch(url, {
+        redirect: "manual",
+        headers: {
+          [internalName]: internalValue,
+          cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join("; ")
+        }
+      })
+      for (const line of response.headers.getSetCookie()) {
+        const pair = line.split(";")[0] ?? ""
+        const eq = pair.indexOf("=")
+        if (eq > 0) cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim())
+      }
+      const location = response.headers.get("location")
+      if (response.status >= 300 && response.status < 400 && location !== null) {
+        const next = new URL(location, url)
+        if (next.origin === config.origin) {
+          url = next.href
+          await response.arrayBuffer()
+          continue
+        }
+        // Leaving the AS: the authorization response (code or error, with state and iss) for the client.
+        res.writeHead(303, { location: next.href, "cache-control": "no-store" })
+        res.end()
+        return
+      }
+      // Anything else (an error page for a bad client_id or redirect_uri) goes to the caller as it is.
+      const body = await response.text()
+      res.writeHead(response.status, {
+        "content-type": response.headers.get("content-type") ?? "text/html; charset=utf-8",
+        "cache-control": "no-store"
+      })
+      res.end(body)
+      return
+    }
+    sendHtml(res, 500, errorPage("server_error", "too many authorization round-trips"))
   }
 
   return { provider, handle, isAccessTokenLive }

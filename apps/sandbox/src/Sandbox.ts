@@ -82,6 +82,8 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
 
   let resourceHandler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => json(res, 503, {})
   let authHandler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => json(res, 503, {})
+  // The sandbox's own server-side requests (automatic consent) carry this header; they are logged, not counted.
+  const internalHeader = ["x-sandbox-internal", randomUUID()] as const
   const track =
     (origin: string, handler: () => (req: IncomingMessage, res: ServerResponse) => void) =>
     (req: IncomingMessage, res: ServerResponse) => {
@@ -89,9 +91,10 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
       // Only the path is ever recorded or logged: queries may hold codes or state.
       const path = (req.url ?? "/").split("?")[0] as string
       const method = req.method ?? "GET"
+      const internal = req.headers[internalHeader[0]] === internalHeader[1]
       res.on("finish", () => {
-        requests.push({ method, path, status: res.statusCode })
-        log(`${origin} ${method} ${path} ${res.statusCode} ${Date.now() - started}ms`)
+        if (!internal) requests.push({ method, path, status: res.statusCode })
+        log(`${origin}${internal ? " (internal)" : ""} ${method} ${path} ${res.statusCode} ${Date.now() - started}ms`)
       })
       handler()(req, res)
     }
@@ -140,6 +143,8 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     resources,
     defaultScope: datadog ? "mcp_all" : "mcp_read",
     consent: options.consent ?? "auto",
+    origin: authOrigin,
+    internalHeader,
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
     refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 14 * 24 * 3600,
     signingKey,

@@ -109,6 +109,29 @@ describe("datadog profile", () => {
       assert.isString(token.body["refresh_token"])
     })
 
+    it("consent auto: GET /authorize answers one 303 straight to the redirect_uri with a code", async () => {
+      const client = await registerPublic(as)
+      const { challenge } = pkce()
+      const res = await fetch(
+        authorizeUrl(as, {
+          response_type: "code",
+          client_id: String(client["client_id"]),
+          redirect_uri: redirectUri,
+          code_challenge: challenge,
+          code_challenge_method: "S256",
+          state: "one-hop",
+          resource: sandbox.resource
+        }),
+        { redirect: "manual" }
+      )
+      assert.strictEqual(res.status, 303)
+      const location = new URL(res.headers.get("location") ?? "http://invalid")
+      assert.strictEqual(`${location.origin}${location.pathname}`, redirectUri)
+      assert.isString(location.searchParams.get("code"))
+      assert.strictEqual(location.searchParams.get("state"), "one-hop")
+      assert.strictEqual(location.searchParams.get("iss"), sandbox.issuer)
+    })
+
     it("issues the JWT for the MCP resource even when no resource parameter is sent", async () => {
       const { token } = await codeFlow(sandbox, { resource: null })
       assert.strictEqual(token.status, 200)
@@ -381,6 +404,8 @@ describe("datadog profile", () => {
       assert.isAbove(requests.filter((r) => r.path === "/api/v2/oauth2/token" && r.status === 200).length, 0)
       assert.isAbove(requests.filter((r) => r.path === "/v1/mcp" && r.status === 401).length, 0)
       assert.isTrue(requests.every((r) => !r.path.includes("?")))
+      // The automatic consent's server-side round-trips are not counted as client traffic.
+      assert.isFalse(requests.some((r) => r.path.startsWith("/interaction/")))
     })
   })
 })

@@ -3,13 +3,13 @@ import { spawn } from "node:child_process"
 import { startSandbox } from "../src/index.ts"
 
 describe("starting", () => {
-  it("starts both profiles in well under two seconds, on 127.0.0.1 only, and closes", async () => {
+  it("starts both profiles in well under two seconds (< 1.5 s even on a loaded machine), on 127.0.0.1 only, and closes", async () => {
     for (const profile of ["datadog", "strict"] as const) {
       const started = performance.now()
       const sandbox = await startSandbox({ profile })
       const elapsed = performance.now() - started
       try {
-        assert.isBelow(elapsed, 1000)
+        assert.isBelow(elapsed, 1500)
         for (const url of [sandbox.mcpUrl, sandbox.issuer, sandbox.authorizationServerOrigin, sandbox.resourceOrigin]) {
           assert.strictEqual(new URL(url).hostname, "127.0.0.1")
         }
