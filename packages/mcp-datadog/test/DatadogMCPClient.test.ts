@@ -1,0 +1,115 @@
+import { assert, describe, it } from "@effect/vitest"
+import { DatadogMCPClient, DatadogMcpError, McpFetch } from "@mcpauth/mcp-datadog"
+import { Effect } from "effect"
+import { mkdtemp, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { API_KEY, APP_KEY, PAT, sandbox } from "./support/Sandbox.ts"
+
+/** Awaits a promise that must reject, and returns the DatadogMcpError it rejected with. */
+const rejection = (promise: () => Promise<unknown>) =>
+  Effect.tryPromise({ try: promise, catch: (e) => e }).pipe(
+    Effect.flip,
+    Effect.map((error) => {
+      assert.instanceOf(error, Error, "rejects with an Error")
+      assert.instanceOf(error, DatadogMcpError.DatadogMcpError, "rejects with the typed error")
+      return (error as DatadogMcpError.DatadogMcpError).reason
+    })
+  )
+
+/** A client that is closed with the scope. */
+const client = (options: DatadogMCPClient.DatadogMCPClientOptions) =>
+  Effect.acquireRelease(
+    Effect.sync(() => new DatadogMCPClient.DatadogMCPClient({ env: {}, dotEnvPath: false, ...options })),
+    (c) => Effect.promise(() => c.close())
+  )
+
+describe("DatadogMCPClient (the Promise facade) against the sandbox", () => {
+  it.effect("initialize, listTools, callTool, readResource, whoami, close", () =>
+    Effect.gen(function*() {
+      const s = yield* sandbox({ apiKey: API_KEY, appKey: APP_KEY, rateLimit: false })
+      const c = yield* client({ mcpUrl: s.mcpUrl, apiKey: API_KEY, appKey: APP_KEY, toolsets: ["core", "alerting"] })
+      yield* Effect.promise(() => c.initialize())
+      yield* Effect.promise(() => c.initialize())
+      assert.strictEqual(c.config?.auth._tag, "ApiKey")
+      const tools = yield* Effect.promise(() => c.listTools())
+      assert.include(tools.map((t) => t.name), "search_datadog_slos")
+      const result = yield* Effect.promise(() => c.callTool("search_datadog_logs", { query: "status:error" }))
+      assert.isAbove(result.content.length, 0)
+      const resource = yield* Effect.promise(() => c.readResource("datadog://mcp/toolsets"))
+      assert.strictEqual(resource.contents[0]?.uri, "datadog://mcp/toolsets")
+      const me = yield* Effect.promise(() => c.whoami())
+      assert.strictEqual(me.org_name, "Sandbox Org")
+      const toolError = yield* rejection(() => c.callTool("get_datadog_trace", {}))
+      assert.strictEqual(toolError._tag, "ToolError")
+      yield* Effect.promise(() => c.close())
+      const closed = yield* rejection(() => c.listTools())
+      assert.strictEqual(closed._tag, "Closed")
+      assert.strictEqual((yield* rejection(() => c.initialize()))._tag, "Closed")
+    }).pipe(Effect.scoped))
+
+  it.effect("methods initialize on first use; the configuration comes from a .env file", () =>
+    Effect.gen(function*() {
+      const s = yield* sandbox({ personalAccessToken: PAT, rateLimit: false })
+      const dir = yield* Effect.acquireRelease(
+        Effect.promise(() => mkdtemp(join(tmpdir(), "mcp-datadog-facade-"))),
+        (d) => Effect.promise(() => rm(d, { recursive: true, force: true }))
+      )
+      const path = join(dir, ".env")
+      yield* Effect.promise(() =>
+        writeFile(path, `# sandbox\nDATADOG_MCP_URL=${s.mcpUrl}\nexport DATADOG_ACCESS_TOKEN="${PAT}"\n`)
+      )
+      const c = yield* client({ dotEnvPath: path })
+      const me = yield* Effect.promise(() => c.whoami())
+      assert.strictEqual(me.org_name, "Sandbox Org")
+      assert.strictEqual(c.config?.auth._tag, "AccessToken")
+    }).pipe(Effect.scoped))
+
+  it.effect("failures reject with the typed error; a failed initialize can be retried", () =>
+    Effect.gen(function*() {
+      const s = yield* sandbox({ apiKey: API_KEY, appKey: APP_KEY, rateLimit: false })
+      const wrong = yield* client({ mcpUrl: s.mcpUrl, apiKey: API_KEY, appKey: "wrong-s3cret" })
+      const reason = yield* rejection(() => wrong.initialize())
+      assert.strictEqual(reason._tag, "AuthFailed")
+      assert.notInclude(reason.message, "s3cret")
+      const again = yield* rejection(() => wrong.listTools())
+      assert.strictEqual(again._tag, "AuthFailed")
+      const before = s.stats().requests.length
+      yield* rejection(() => wrong.initialize())
+      assert.isAbove(s.stats().requests.length, before, "a retry talks to the server again")
+    }).pipe(Effect.scoped))
+
+  it.effect("configuration errors reject naming the variable", () =>
+    Effect.gen(function*() {
+      const gov = yield* client({ site: "ddog-gov.com" })
+      const reason = yield* rejection(() => gov.initialize())
+      assert.strictEqual(reason._tag, "UnsupportedSite")
+      const half = yield* client({ apiKey: "only-the-api-key" })
+      const missing = yield* rejection(() => half.listTools())
+      assert.strictEqual(missing._tag, "InvalidConfig")
+      assert.include(missing.message, "DD_APPLICATION_KEY")
+    }).pipe(Effect.scoped))
+
+  it.effect("OAuth mode: without an authorised fetch, OAuthNotConfigured; with one, it is used", () =>
+    Effect.gen(function*() {
+      const s = yield* sandbox({ personalAccessToken: PAT, rateLimit: false })
+      const none = yield* client({ mcpUrl: s.mcpUrl })
+      assert.strictEqual((yield* rejection(() => none.initialize()))._tag, "OAuthNotConfigured")
+      let calls = 0
+      const authorizedFetch: McpFetch.FetchLike = (input, init) => {
+        calls++
+        const headers = new Headers(init?.headers)
+        headers.set("authorization", `Bearer ${PAT}`)
+        return fetch(input, { ...init, headers })
+      }
+      const oauth = yield* client({ mcpUrl: s.mcpUrl, authorizedFetch })
+      assert.isAbove((yield* Effect.promise(() => oauth.listTools())).length, 0)
+      assert.isAbove(calls, 0)
+      assert.strictEqual(oauth.config?.auth._tag, "OAuth")
+      const viaLayer = yield* client({
+        mcpUrl: s.mcpUrl,
+        oauth: (config) => McpFetch.layerFromFetch(authorizedFetch, config.auth._tag === "OAuth" ? "oauth" : "api-key")
+      })
+      assert.strictEqual((yield* Effect.promise(() => viaLayer.whoami())).org_name, "Sandbox Org")
+    }).pipe(Effect.scoped))
+})
