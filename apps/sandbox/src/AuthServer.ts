@@ -259,6 +259,15 @@ export const makeAuthServer = (config: AuthServerConfig): AuthServer => {
       url.searchParams.set("scope", config.defaultScope)
       req.url = `${url.pathname}${url.search}`
     }
+    // Datadog quirk: only loopback redirect URIs pass /authorize unless an org admin allow-listed them (the sandbox
+    // has no allow-list); anything else is an error page, never a redirect.
+    if (profile === "datadog" && url.pathname === config.routes.authorization && url.searchParams.has("redirect_uri")) {
+      const redirect = URL.parse(url.searchParams.get("redirect_uri") ?? "")
+      const loopback = redirect !== null && ["127.0.0.1", "localhost", "[::1]"].includes(redirect.hostname)
+      if (!loopback) {
+        return sendHtml(res, 400, errorPage("invalid_request", "Invalid redirect_uri: the redirect URI mismatches the allowed MCP OAuth redirect URLs"))
+      }
+    }
     const [internalName, internalValue] = config.internalHeader
     if (
       config.consent === "auto" && req.method === "GET" && url.pathname === config.routes.authorization

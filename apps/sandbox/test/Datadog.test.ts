@@ -153,6 +153,25 @@ describe("datadog profile", () => {
       assert.strictEqual(redirect?.searchParams.get("error"), "invalid_target")
     })
 
+    it("refuses a non-loopback redirect_uri at /authorize with an error page (Datadog's org allow-list)", async () => {
+      const client = await registerPublic(as, { redirect_uris: ["https://app.example.com/callback"] })
+      const { challenge } = pkce()
+      const res = await fetch(
+        authorizeUrl(as, {
+          response_type: "code",
+          client_id: String(client["client_id"]),
+          redirect_uri: "https://app.example.com/callback",
+          code_challenge: challenge,
+          code_challenge_method: "S256",
+          state: "s"
+        }),
+        { redirect: "manual" }
+      )
+      assert.strictEqual(res.status, 400)
+      assert.isNull(res.headers.get("location"))
+      assert.include(await res.text(), "Invalid redirect_uri")
+    })
+
     it("OAuth 2.1 §4.1.1: PKCE is required (no code_challenge is refused)", async () => {
       const client = await registerPublic(as)
       const { redirect } = await followToRedirect(authorizeUrl(as, {
