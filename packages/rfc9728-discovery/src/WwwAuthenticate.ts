@@ -158,6 +158,23 @@ const tryAuthParam = (sc: Scanner): readonly [string, string] | undefined => {
   return [name.toLowerCase(), value] as const
 }
 
+/**
+ * After an auth-param: further auth-params separated by white space only (no comma) are read too (lenient: some
+ * servers omit the commas); anything else up to the next comma is dropped.
+ */
+const restOfElement = (sc: Scanner, params: Array<readonly [string, string]> | undefined): void => {
+  while (true) {
+    sc.skipWs()
+    if (sc.eof || sc.peek() === ",") return
+    const next = tryAuthParam(sc)
+    if (next === undefined) {
+      sc.skipToComma()
+      return
+    }
+    params?.push(next)
+  }
+}
+
 const parseOne = (input: string, out: Array<Challenge>): void => {
   const sc = new Scanner(input)
   let current: { scheme: string; token68?: string | undefined; params: Array<readonly [string, string]> } | undefined
@@ -179,9 +196,9 @@ const parseOne = (input: string, out: Array<Challenge>): void => {
     const param = tryAuthParam(sc)
     if (param !== undefined) {
       // an auth-param with no challenge to belong to (or after a token68) is dropped
-      if (current !== undefined && current.token68 === undefined) current.params.push(param)
-      sc.skipWs()
-      if (!sc.eof && sc.peek() !== ",") sc.skipToComma()
+      const owner = current !== undefined && current.token68 === undefined ? current.params : undefined
+      owner?.push(param)
+      restOfElement(sc, owner)
       continue
     }
     // RFC 9110 §11.1: auth-scheme = token
@@ -205,12 +222,16 @@ const parseOne = (input: string, out: Array<Challenge>): void => {
     const t68 = tryToken68(sc)
     if (t68 !== undefined) {
       current.token68 = t68
-    } else {
-      const param = tryAuthParam(sc)
-      if (param !== undefined) current.params.push(param)
+      sc.skipWs()
+      continue
     }
-    sc.skipWs()
-    if (!sc.eof && sc.peek() !== ",") sc.skipToComma()
+    const first = tryAuthParam(sc)
+    if (first === undefined) {
+      sc.skipToComma()
+      continue
+    }
+    current.params.push(first)
+    restOfElement(sc, current.params)
   }
   flush()
 }

@@ -113,6 +113,16 @@ const rows: ReadonlyArray<Row> = [
     input: `Basic abc==, realm="x", Bearer scope="s"`,
     expected: [c("Basic", [], "abc=="), c("Bearer", [["scope", "s"]])]
   },
+  {
+    name: "auth-params separated by spaces only (lenient)",
+    input: `Bearer realm="x" error="invalid_token"  scope=a, Basic realm="b"`,
+    expected: [c("Bearer", [["realm", "x"], ["error", "invalid_token"], ["scope", "a"]]), c("Basic", [["realm", "b"]])]
+  },
+  {
+    name: "junk after a param is dropped up to the next comma",
+    input: `Bearer realm="x" !!junk "q,q", scope="s"`,
+    expected: [c("Bearer", [["realm", "x"], ["scope", "s"]])]
+  },
   { name: "the empty string", input: "", expected: [] },
   { name: "no header lines", input: [], expected: [] }
 ]
