@@ -111,7 +111,8 @@ export class OAuth2Client extends Context.Service<OAuth2Client, {
   readonly refresh: (input: {
     readonly metadata: AuthorizationServerMetadata
     readonly client: ClientCredentials
-    readonly tokens: TokenSet
+    /** The tokens held (only `refresh_token` and `scope` are read; a stored entry's tokens fit). */
+    readonly tokens: Pick<TokenSet, "refresh_token" | "scope">
     readonly resource?: string | undefined
     /** Only to narrow the grant. */
     readonly scope?: string | undefined
@@ -171,7 +172,8 @@ export const make = Effect.gen(function*() {
   const refresh = Effect.fn("OAuth2Client.refresh")(function*(input: {
     readonly metadata: AuthorizationServerMetadata
     readonly client: ClientCredentials
-    readonly tokens: TokenSet
+    /** The tokens held (only `refresh_token` and `scope` are read; a stored entry's tokens fit). */
+    readonly tokens: Pick<TokenSet, "refresh_token" | "scope">
     readonly resource?: string | undefined
     readonly scope?: string | undefined
   }) {

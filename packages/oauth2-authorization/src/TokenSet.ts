@@ -105,7 +105,10 @@ export const parseTokenResponse = (
  * @category combinators
  * @since 0.1.0
  */
-export const mergeRefreshed = (previous: TokenSet, next: TokenSet): TokenSet => ({
+export const mergeRefreshed = (
+  previous: Pick<TokenSet, "refresh_token" | "scope">,
+  next: TokenSet
+): TokenSet => ({
   ...next,
   // RFC 6749 §6 / OAuth 2.1 §4.3.3: without a new refresh token the old one stays valid; a new one replaces it
   refresh_token: next.refresh_token ?? previous.refresh_token,

@@ -147,6 +147,25 @@ describe("startOidcProvider", () => {
         })
     ))
 
+  it.effect("RFC 6749 §3.3: a request without scope gets the default scope", () =>
+    withProvider({}, (op) =>
+      Effect.gen(function*() {
+        const client = yield* register(op)
+        const clientId = String(client["client_id"])
+        const { url, verifier } = authorizationUrl(op, clientId)
+        url.searchParams.delete("scope")
+        const redirect = new URL(yield* Effect.promise(() => op.authorize(url)))
+        const response = yield* token(op, {
+          grant_type: "authorization_code",
+          code: redirect.searchParams.get("code") ?? "",
+          code_verifier: verifier,
+          redirect_uri: REDIRECT,
+          client_id: clientId,
+          resource: RESOURCE
+        })
+        assert.strictEqual(response.body["scope"], "mcp:read mcp:write")
+      })))
+
   it.effect("RFC 8707: a resource outside the allow-list gets invalid_target", () =>
     withProvider({ resources: ["http://127.0.0.1:1/only"] }, (op) =>
       Effect.gen(function*() {
