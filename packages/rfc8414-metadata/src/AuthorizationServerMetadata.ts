@@ -185,7 +185,7 @@ export const discoverUncached = Effect.fn("AuthorizationServerMetadata.discover"
       new InsecureUrl({ issuer, url: issuer, member: "issuer", value: issuer, detail: issuerInsecure })
     )
   }
-  if (issuer.startsWith("http:")) {
+  if (issuer.toLowerCase().startsWith("http:")) {
     yield* Effect.logWarning(
       `Security-weakening option allowLoopbackHttp: discovering authorization server metadata over http for ${issuer}`
     )
