@@ -76,6 +76,12 @@ export const readLineFromStdin: Effect.Effect<string, OAuth2AuthorizationError> 
 export const browser = (options: {
   /** Replaces the browser launch (tests: a scripted browser). */
   readonly open?: ((url: string) => Promise<unknown>) | undefined
+  /**
+   * Also accept the final redirect URL pasted on standard input (or from `readLine`), raced with the listener:
+   * for a user whose browser runs on another machine.
+   */
+  readonly acceptPaste?: boolean | undefined
+  readonly readLine?: Effect.Effect<string, OAuth2AuthorizationError> | undefined
 } = {}): UserAgent =>
 (handOff) =>
   Effect.gen(function*() {
@@ -87,7 +93,12 @@ export const browser = (options: {
     if (Option.isNone(handOff.callback)) {
       return yield* failed("the browser user agent needs a loopback listener for the redirect")
     }
-    yield* printUrl(handOff.authorizationUrl, "A browser window is being opened for you.")
+    yield* printUrl(
+      handOff.authorizationUrl,
+      options.acceptPaste
+        ? "A browser window is being opened for you. If your browser runs on another machine, paste the full URL it ends on here:"
+        : "A browser window is being opened for you."
+    )
     const launch = options.open ?? ((url: string) => open(url, { wait: false }))
     yield* Effect.tryPromise(() => launch(handOff.authorizationUrl.href)).pipe(
       Effect.catch((error) =>
@@ -95,7 +106,9 @@ export const browser = (options: {
       ),
       Effect.forkDetach
     )
-    return yield* handOff.callback.value
+    return yield* options.acceptPaste
+      ? Effect.raceFirst(handOff.callback.value, options.readLine ?? readLineFromStdin)
+      : handOff.callback.value
   })
 
 /**

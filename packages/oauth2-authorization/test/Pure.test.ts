@@ -260,6 +260,21 @@ describe("LoopbackCallback", () => {
 })
 
 describe("UserAgent", () => {
+  it.live("browser with acceptPaste: a pasted redirect URL wins over a listener that never answers", () =>
+    Effect.gen(function*() {
+      const opened: Array<string> = []
+      const url = yield* UserAgent.browser({
+        open: async (u) => opened.push(u),
+        acceptPaste: true,
+        readLine: Effect.succeed("http://127.0.0.1:1/callback?code=c&state=s")
+      })({
+        authorizationUrl: new URL("https://as.example/authorize?x=1"),
+        redirectUri: "http://127.0.0.1:1/callback",
+        callback: Option.some(Effect.never)
+      })
+      assert.strictEqual(String(url), "http://127.0.0.1:1/callback?code=c&state=s")
+    }))
+
   it.effect("only http and https URLs are opened", () =>
     Effect.gen(function*() {
       const opened: Array<string> = []
