@@ -265,7 +265,14 @@ export const makeAuthServer = (config: AuthServerConfig): AuthServer => {
       const redirect = URL.parse(url.searchParams.get("redirect_uri") ?? "")
       const loopback = redirect !== null && ["127.0.0.1", "localhost", "[::1]"].includes(redirect.hostname)
       if (!loopback) {
-        return sendHtml(res, 400, errorPage("invalid_request", "Invalid redirect_uri: the redirect URI mismatches the allowed MCP OAuth redirect URLs"))
+        return sendHtml(
+          res,
+          400,
+          errorPage(
+            "invalid_request",
+            "Invalid redirect_uri: the redirect URI mismatches the allowed MCP OAuth redirect URLs"
+          )
+        )
       }
     }
     const [internalName, internalValue] = config.internalHeader
