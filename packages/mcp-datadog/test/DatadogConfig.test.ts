@@ -294,3 +294,14 @@ describe("secrets", () => {
       assert.notInclude(shown, "s3cret")
     }))
 })
+
+describe(".env.example at the repository root", () => {
+  it.effect("parses with our parser, loads to the defaults, and documents every variable", () =>
+    Effect.gen(function*() {
+      const path = new URL("../../../.env.example", import.meta.url).pathname
+      const config = yield* DatadogConfig.load({ env: {}, dotEnvPath: path })
+      assert.strictEqual(config.mcpUrl.href, "https://mcp.datadoghq.com/v1/mcp")
+      const text = yield* Effect.promise(() => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8")))
+      for (const variable of DatadogConfig.VARIABLES) assert.include(text, `${variable}=`, variable)
+    }))
+})

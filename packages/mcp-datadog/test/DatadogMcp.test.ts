@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { DatadogMcp, McpFetch, Toolsets } from "@mcpauth/mcp-datadog"
-import { Effect, type Layer, Logger, Redacted } from "effect"
+import { Effect, type Layer, Logger, Redacted, References } from "effect"
 import { reasonOf } from "./support/Errors.ts"
 import * as TestServer from "./support/TestServer.ts"
 
@@ -19,7 +19,9 @@ const captureLogs = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     const logger = Logger.make<unknown, void>(({ message }) => {
       lines.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
     })
-    const exit = yield* Effect.exit(effect.pipe(Effect.provide(Logger.layer([logger]))))
+    const exit = yield* Effect.exit(
+      effect.pipe(Effect.provide(Logger.layer([logger])), Effect.provideService(References.MinimumLogLevel, "Trace"))
+    )
     return { exit, lines }
   })
 
@@ -89,8 +91,9 @@ describe("against an MCP server built on the official SDK (127.0.0.1)", () => {
       const server = yield* TestServer.start(keyed)
       const dd = yield* connect({ url: server.url })
       const tool = reasonOf(yield* Effect.exit(dd.callTool("no_such_tool")))
-      // the SDK reports a handler's throw as an isError result or a JSON-RPC error; both are typed
-      assert.include(["ToolError", "JsonRpcError"], tool._tag)
+      // the low-level SDK server answers a throwing handler with a JSON-RPC error
+      assert.strictEqual(tool._tag, "JsonRpcError")
+      if (tool._tag === "JsonRpcError") assert.strictEqual(tool.method, "tools/call")
       const resource = reasonOf(yield* Effect.exit(dd.readResource("datadog://mcp/nothing")))
       assert.strictEqual(resource._tag, "JsonRpcError")
       if (resource._tag === "JsonRpcError") assert.strictEqual(resource.method, "resources/read")
@@ -250,6 +253,38 @@ describe("rate limits (RFC 6585 §4)", () => {
       const once = reasonOf(yield* Effect.exit(strict.callTool("search_datadog_logs")))
       assert.strictEqual(once._tag, "RateLimited")
       assert.strictEqual(server.requests.filter((r) => r.status === 429).length, 2)
+    }).pipe(Effect.scoped))
+})
+
+describe("secrets", () => {
+  it.live("no key appears in any log line (all levels) or error message of a whole session", () =>
+    Effect.gen(function*() {
+      let n = 0
+      const server = yield* TestServer.start({
+        ...keyed,
+        intercept: (r) =>
+          r.body.includes("\"tools/call\"") && n++ === 0
+            ? Response.json({}, { status: 429, headers: { "retry-after": "0" } })
+            : undefined
+      })
+      const { exit, lines } = yield* captureLogs(Effect.gen(function*() {
+        const dd = yield* connect({ url: server.url })
+        yield* dd.listTools
+        yield* dd.callTool("search_datadog_logs", { query: "x" })
+        yield* dd.whoami
+        const failed = yield* Effect.exit(dd.callTool("fail_tool"))
+        const wrong = yield* Effect.exit(
+          connect(
+            { url: server.url },
+            McpFetch.layerApiKey({ apiKey: Redacted.make("bad-s3cret"), appKey: keys.appKey })
+          )
+        )
+        return [failed, wrong]
+      }))
+      assert.strictEqual(exit._tag, "Success")
+      assert.isAbove(lines.length, 0)
+      const everything = `${lines.join("\n")}\n${exit._tag === "Success" ? exit.value.map(String).join("\n") : ""}`
+      assert.notInclude(everything, "s3cret")
     }).pipe(Effect.scoped))
 })
 
