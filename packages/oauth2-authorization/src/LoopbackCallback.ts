@@ -6,7 +6,7 @@
  * @see [RFC 8252 §8.3 - Loopback Redirect Considerations](https://www.rfc-editor.org/rfc/rfc8252#section-8.3)
  * @since 0.1.0
  */
-import { Console, Deferred, Duration, Effect } from "effect"
+import { Console, Deferred, Duration, Effect, Option } from "effect"
 import type { Scope } from "effect"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -21,8 +21,8 @@ import type { OAuth2AuthorizationError } from "./OAuth2AuthorizationError.ts"
  */
 export interface LoopbackOptions {
   /**
-   * Host name written into the redirect URI. The listener always binds `127.0.0.1`; `"localhost"` only changes
-   * the URI (RFC 8252 §8.3 recommends the IP literal, the default).
+   * Host name written into the redirect URI (RFC 8252 §8.3 recommends the IP literal, the default). The listener
+   * binds `127.0.0.1`; with `"localhost"` it also binds `::1` on the same port where IPv6 loopback exists.
    */
   readonly host?: "127.0.0.1" | "localhost" | undefined
   /** Port to bind; `0` (default) picks a free one. */
@@ -83,12 +83,12 @@ export const page = (outcome: CallbackOutcome): string => {
   return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><p>${body}</p></body></html>`
 }
 
-const bind = (handler: Http.RequestListener, port: number) =>
+const bind = (handler: Http.RequestListener, port: number, address = "127.0.0.1") =>
   Effect.callback<Http.Server, NodeJS.ErrnoException>((resume) => {
     const server = Http.createServer(handler)
     server.once("error", (error: NodeJS.ErrnoException) => resume(Effect.fail(error)))
     // RFC 8252 §8.3: listen on the loopback interface only
-    server.listen(port, "127.0.0.1", () => resume(Effect.succeed(server)))
+    server.listen(port, address, () => resume(Effect.succeed(server)))
   })
 
 const close = (server: Http.Server) =>
@@ -170,6 +170,10 @@ export const listen = (
     )
     port = (server.address() as AddressInfo).port
     const redirectUri = `http://${uriHost}:${port}${path}`
+    // a "localhost" redirect may reach ::1 first: listen there too on the same port, where IPv6 loopback exists
+    const v6 = uriHost === "localhost"
+      ? yield* bind(handler, port, "::1").pipe(Effect.option)
+      : Option.none<Http.Server>()
 
     const respond = (outcome: CallbackOutcome) =>
       Effect.sync(() => {
@@ -185,7 +189,8 @@ export const listen = (
 
     yield* Effect.addFinalizer(() =>
       respond({ ok: false, message: "The application stopped waiting for this sign-in." }).pipe(
-        Effect.andThen(close(server))
+        Effect.andThen(close(server)),
+        Effect.andThen(Option.isSome(v6) ? close(v6.value) : Effect.void)
       )
     )
 

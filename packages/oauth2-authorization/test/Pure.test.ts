@@ -231,6 +231,19 @@ describe("LoopbackCallback", () => {
       assert.strictEqual(second.status, 409)
     }))
 
+  it.live("RFC 8252 §8.3: host localhost writes localhost into the redirect URI and still answers on 127.0.0.1", () =>
+    Effect.gen(function*() {
+      const listener = yield* LoopbackCallback.listen({ port: 0, host: "localhost" })
+      assert.strictEqual(listener.redirectUri, `http://localhost:${listener.port}/callback`)
+      const answer = yield* Effect.forkChild(
+        Effect.promise(() => fetch(`http://127.0.0.1:${listener.port}/callback?code=x&state=y`).then((r) => r.status))
+      )
+      const url = yield* listener.awaitCallback
+      assert.strictEqual(url.host, `localhost:${listener.port}`)
+      yield* listener.respond({ ok: true })
+      assert.strictEqual(yield* Fiber.join(answer), 200)
+    }))
+
   it.live("RFC 8252 §7.3: a taken pre-registered port is an error naming the port", () =>
     Effect.gen(function*() {
       const taken = yield* LoopbackCallback.listen({ port: 0 })
