@@ -240,7 +240,10 @@ export const make = (
     const policy: RateLimit.Policy | false = options.rateLimit === false
       ? false
       : { ...RateLimit.defaultPolicy, ...options.rateLimit }
-    const identified = McpFetch.withHeaders(mcpFetch.fetch, () => referrerHeaders(options.referrer))
+    const identified = McpFetch.restrictToOrigin(
+      McpFetch.withHeaders(mcpFetch.fetch, () => referrerHeaders(options.referrer)),
+      url.origin
+    )
     const fetch = policy === false ? identified : yield* RateLimit.wrapFetch(identified, policy)
     // the SDK's request timeout must leave room for the rate-limit waits
     const timeout = (options.requestTimeoutMs ?? 60_000) +

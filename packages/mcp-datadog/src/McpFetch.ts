@@ -81,6 +81,22 @@ export const withHeaders = (base: FetchLike, headers: () => Record<string, strin
   return base(input, { ...init, headers: merged })
 }
 
+/**
+ * A fetch that only reaches one origin: a request anywhere else is refused (rejects with an `Error`) before anything
+ * is sent, so credentials added underneath never leave the MCP server's origin.
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const restrictToOrigin = (base: FetchLike, origin: string): FetchLike => (input, init) => {
+  const target = new URL(input instanceof Request ? input.url : input)
+  // Credentials go to the MCP server only: never to another origin (e.g. a redirect or an SSE endpoint elsewhere)
+  if (target.origin !== origin) {
+    return Promise.reject(new Error(`refusing to send credentials to ${target.origin}; only ${origin} is allowed`))
+  }
+  return base(input, init)
+}
+
 const defaultFetch: FetchLike = (input, init) => globalThis.fetch(input, init)
 
 /**

@@ -71,6 +71,23 @@ describe("header construction", () => {
       assert.include(reason.message, "layerFromFetch")
     }))
 
+  it.effect("restrictToOrigin refuses any other origin before sending anything", () =>
+    Effect.gen(function*() {
+      const { fetch, seen } = recorder()
+      const guarded = McpFetch.restrictToOrigin(
+        McpFetch.withHeaders(fetch, () => McpFetch.apiKeyHeaders({ apiKey, appKey })),
+        "http://127.0.0.1:8080"
+      )
+      yield* Effect.promise(() => guarded("http://127.0.0.1:8080/v1/mcp?toolsets=core"))
+      const error = yield* Effect.tryPromise({ try: () => guarded("http://127.0.0.2:8080/v1/mcp"), catch: (e) => e })
+        .pipe(Effect.flip)
+      assert.include(String(error), "refusing to send credentials to http://127.0.0.2:8080")
+      yield* Effect.tryPromise({ try: () => guarded(new Request("https://evil.example/")), catch: (e) => e }).pipe(
+        Effect.flip
+      )
+      assert.strictEqual(seen.length, 1)
+    }))
+
   it.effect("the referrer headers identify the client", () =>
     Effect.sync(() => {
       assert.deepStrictEqual(DatadogMcp.referrerHeaders(), {
