@@ -58,7 +58,9 @@ const sendHtml = (res: ServerResponse, status: number, html: string): void => {
   res.writeHead(status, {
     "content-type": "text/html; charset=utf-8",
     "cache-control": "no-store",
-    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+    // No `form-action`: browsers apply it to the redirect chain after a submit, which ends at the client's
+    // redirect_uri on another origin.
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'"
   })
   res.end(html)
 }
