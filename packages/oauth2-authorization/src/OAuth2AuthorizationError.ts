@@ -291,3 +291,36 @@ export class OAuth2AuthorizationError extends Schema.TaggedError<OAuth2Authoriza
  */
 export const fail = (reason: OAuth2AuthorizationError["reason"]): OAuth2AuthorizationError =>
   new OAuth2AuthorizationError({ reason })
+
+/**
+ * The registered OAuth error codes a client meets: RFC 6749 §4.1.2.1 and §5.2, RFC 7009 §2.2.1, RFC 8707 §2.
+ * `OAuthErrorResponse.error` stays a string, since servers may send others.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const OAuthErrorCode = Schema.Literals([
+  "invalid_request",
+  "unauthorized_client",
+  "access_denied",
+  "unsupported_response_type",
+  "invalid_scope",
+  "server_error",
+  "temporarily_unavailable",
+  "invalid_client",
+  "invalid_grant",
+  "unsupported_grant_type",
+  "unsupported_token_type",
+  "invalid_target"
+])
+
+/**
+ * Whether an error is the token endpoint's `invalid_grant` (RFC 6749 §5.2): the refresh token or code is no longer
+ * valid and the user must authorize again (the client registration stays valid).
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const isInvalidGrant = (error: unknown): boolean =>
+  error instanceof OAuth2AuthorizationError && error.reason._tag === "OAuthErrorResponse" &&
+  error.reason.endpoint === "token" && error.reason.error === "invalid_grant"

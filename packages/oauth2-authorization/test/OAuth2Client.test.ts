@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
-import { LoopbackCallback, OAuth2Client, UserAgent } from "../src/index.ts"
+import { LoopbackCallback, OAuth2AuthorizationError, OAuth2Client, UserAgent } from "../src/index.ts"
 import { jwtPayload, metadataOf, must, register, RESOURCE, startProvider, TestLayer } from "./helpers.ts"
 
 describe("OAuth2Client against oidc-provider", () => {
@@ -239,6 +239,7 @@ describe("OAuth2Client against oidc-provider", () => {
         assert.strictEqual(error.reason.endpoint, "token")
         assert.strictEqual(error.reason.status, 400)
       }
+      assert.isTrue(OAuth2AuthorizationError.isInvalidGrant(error))
     }).pipe(Effect.provide(TestLayer)))
 
   it.live("RFC 6749 §5.2: a wrong verifier is invalid_grant at the token endpoint", () =>

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { OAuth2Client, UserAgent } from "@mcpauth/oauth2-authorization"
+import { OAuth2AuthorizationError, OAuth2Client, UserAgent } from "@mcpauth/oauth2-authorization"
 import { OidcProvider } from "@mcpauth/testing"
 import { Clock, Effect, Layer, Option, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
@@ -38,11 +38,7 @@ const signIn = (op: OidcProvider.OidcProviderHandle) =>
     return entry
   })
 
-const isInvalidGrant = (error: unknown) =>
-  typeof error === "object" && error !== null && (error as { _tag?: string })._tag === "OAuth2AuthorizationError" &&
-  (error as OAuth2Client.AuthorizeResult & { reason: { _tag: string; error?: string } }).reason._tag ===
-    "OAuthErrorResponse" &&
-  (error as { reason: { error?: string } }).reason.error === "invalid_grant"
+const isInvalidGrant = OAuth2AuthorizationError.isInvalidGrant
 
 const refreshWith = (key: TokenStore.StoreKey) =>
   Effect.gen(function*() {
