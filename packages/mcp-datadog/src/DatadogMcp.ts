@@ -305,21 +305,26 @@ export const make = (
           })
       )
 
-    const readResource = (uri: string) =>
-      request("resources/read", (signal) => client.readResource({ uri }, { signal, timeout }))
+    const readResource = Effect.fn("DatadogMcp.readResource")(function*(uri: string) {
+      return yield* request("resources/read", (signal) => client.readResource({ uri }, { signal, timeout }))
+    })
 
-    const callTool = (name: string, args?: { readonly [key: string]: unknown }) =>
-      request("tools/call", (signal) =>
-        client.callTool(args === undefined ? { name } : { name, arguments: { ...args } }, { signal, timeout })).pipe(
-          Effect.flatMap((result) =>
-            result.isError === true
-              ? Effect.fail(
-                DatadogMcpError.make(new DatadogMcpError.ToolError({ tool: name, text: textOf(result), result }))
-              )
-              : Effect.succeed(result)
-          ),
-          Effect.withSpan("DatadogMcp.callTool", { attributes: { tool: name } })
+    const callTool = Effect.fn("DatadogMcp.callTool")(
+      function*(name: string, args?: { readonly [key: string]: unknown }) {
+        const result = yield* request(
+          "tools/call",
+          (signal) =>
+            client.callTool(args === undefined ? { name } : { name, arguments: { ...args } }, { signal, timeout })
         )
+        // MCP Tools §Error Handling: tool execution errors are reported in the result with isError: true
+        if (result.isError === true) {
+          return yield* DatadogMcpError.make(
+            new DatadogMcpError.ToolError({ tool: name, text: textOf(result), result })
+          )
+        }
+        return result
+      }
+    )
 
     const serverVersion = client.getServerVersion()
     return DatadogMcp.of({
@@ -330,11 +335,10 @@ export const make = (
         ? undefined
         : { name: serverVersion.name, version: serverVersion.version },
       // MCP Pagination: follow nextCursor until absent (the SDK's aggregate walk, capped by maxPages)
-      listTools: request("tools/list", (signal) =>
-        client.listTools(undefined, { signal, timeout })).pipe(
-          Effect.map((r) => r.tools),
-          Effect.withSpan("DatadogMcp.listTools")
-        ),
+      listTools: request("tools/list", (signal) => client.listTools(undefined, { signal, timeout })).pipe(
+        Effect.map((r) => r.tools),
+        Effect.withSpan("DatadogMcp.listTools")
+      ),
       callTool,
       readResource,
       whoami: readResource(Whoami.WHOAMI_URI).pipe(

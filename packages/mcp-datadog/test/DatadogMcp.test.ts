@@ -304,6 +304,21 @@ describe("transport selection and connection failures", () => {
       assert.include(["ConnectionFailed", "UnexpectedStatus"], reason._tag)
     }).pipe(Effect.scoped))
 
+  it.effect.each([404, 405, 406])(
+    "MCP Transports §Listening for Messages: a GET stream answered %s is not fatal",
+    (status) =>
+      Effect.gen(function*() {
+        const server = yield* TestServer.start({
+          ...keyed,
+          intercept: (r) => r.method === "GET" ? new Response(null, { status }) : undefined
+        })
+        const dd = yield* connect({ url: server.url })
+        assert.isAbove((yield* dd.listTools).length, 0)
+        assert.strictEqual((yield* dd.whoami).org_name, "Example Org")
+        assert.isTrue(server.requests.some((r) => r.method === "GET" && r.status === status))
+      }).pipe(Effect.scoped)
+  )
+
   it.effect("a 405 to the initialize POST also tries SSE", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.start({
