@@ -216,6 +216,16 @@ const textOf = (result: CallToolResult): string =>
     .filter((t) => t !== "")
     .join("\n")
 
+type Connection = {
+  readonly client: Client
+  readonly transport: StreamableHTTPClientTransport | SSEClientTransport
+  readonly kind: TransportKind
+}
+
+type ConnectFailure =
+  | { readonly stage: "streamable-http"; readonly error: unknown }
+  | { readonly stage: "sse"; readonly error: unknown; readonly first: unknown }
+
 const displayUrl = (url: URL): string => `${url.origin}${url.pathname}${url.search}`
 
 /**
@@ -267,19 +277,36 @@ export const make = (
             await client.close().catch(() => {})
             throw error
           }
-          return { client, transport, kind }
+          const connection: Connection = { client, transport, kind }
+          return connection
         },
         catch: (error) => error
       })
 
     const connection = yield* connectWith("streamable-http").pipe(
-      Effect.catch((error) =>
+      Effect.mapError((error): ConnectFailure => ({ error, stage: "streamable-http" })),
+      Effect.catch(({ error }): Effect.Effect<Connection, ConnectFailure> =>
         shouldFallBackToSse(error)
           ? Effect.logInfo(`${shown} answered the initialize POST with HTTP 404/405; trying the legacy SSE transport`)
-            .pipe(Effect.andThen(connectWith("sse")))
-          : Effect.fail(error)
+            .pipe(
+              Effect.andThen(connectWith("sse")),
+              Effect.mapError((sseError): ConnectFailure => ({ error: sseError, stage: "sse", first: error }))
+            )
+          : Effect.fail({ error, stage: "streamable-http" })
       ),
-      Effect.mapError((error) => fromUnknown(error, { url: shown, mode, method: "initialize" }))
+      Effect.mapError((failure) => {
+        const mapped = fromUnknown(failure.error, { url: shown, mode, method: "initialize" })
+        if (failure.stage !== "sse" || !SdkHttpError.isInstance(failure.first)) return mapped
+        // both transports failed: say so, keeping the status of the first answer (usually a wrong URL)
+        return DatadogMcpError.make(
+          new DatadogMcpError.UnexpectedStatus({
+            url: shown,
+            status: failure.first.status,
+            detail:
+              `the initialize POST was answered ${failure.first.status} and the legacy SSE transport failed too (${mapped.message}); is the MCP URL right?`
+          })
+        )
+      })
     )
     const { client, transport } = connection
 

@@ -301,7 +301,9 @@ describe("transport selection and connection failures", () => {
       assert.include(get?.headers["accept"] ?? "", "text/event-stream")
       assert.strictEqual(get?.headers["dd_api_key"], "api-s3cret")
       const reason = reasonOf(exit)
-      assert.include(["ConnectionFailed", "UnexpectedStatus"], reason._tag)
+      assert.strictEqual(reason._tag, "UnexpectedStatus")
+      if (reason._tag === "UnexpectedStatus") assert.strictEqual(reason.status, 404)
+      assert.include(reason.message, "legacy SSE transport failed too")
     }).pipe(Effect.scoped))
 
   it.effect.each([404, 405, 406])(
