@@ -321,6 +321,26 @@ describe("transport selection and connection failures", () => {
       }).pipe(Effect.scoped)
   )
 
+  it.effect("MCP Transports §Backwards Compatibility: against a legacy HTTP+SSE server the fallback connects and works", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.start({ ...keyed, legacySse: true, pageSize: 2 })
+      const dd = yield* connect({ url: server.url })
+      assert.strictEqual(dd.transport, "sse")
+      assert.strictEqual((yield* dd.listTools).length, 7)
+      assert.strictEqual((yield* dd.whoami).org_name, "Example Org")
+      const reason = reasonOf(yield* Effect.exit(dd.callTool("fail_tool")))
+      assert.strictEqual(reason._tag, "ToolError")
+      assert.strictEqual(server.requests[0]?.method, "POST")
+      assert.strictEqual(server.requests[0]?.status, 405)
+      // the keys and the referrer headers go on the GET stream and on every message POST
+      for (const r of server.requests) {
+        assert.strictEqual(r.headers["dd_api_key"], "api-s3cret")
+        assert.strictEqual(r.headers["x-datadog-mcp-referrer-name"], "mcpauth-mcp-datadog")
+      }
+      assert.isTrue(server.requests.some((r) => r.method === "POST" && r.path.startsWith("/messages?sessionId=")))
+      yield* dd.close
+    }).pipe(Effect.scoped))
+
   it.effect("a 405 to the initialize POST also tries SSE", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.start({

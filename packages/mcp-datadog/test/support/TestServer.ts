@@ -4,7 +4,7 @@
  * a request with a scripted status (429, 404, 500). It records every request it receives (method, path+query,
  * headers) so tests can check what went on the wire.
  */
-import { createMcpHandler, Server } from "@modelcontextprotocol/server"
+import { createMcpHandler, type JSONRPCMessage, Server, type Transport } from "@modelcontextprotocol/server"
 import { Effect } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -27,6 +27,11 @@ export interface TestServerOptions {
   readonly pageSize?: number
   /** How many tools to serve (default 7). */
   readonly toolCount?: number
+  /**
+   * Serve only the legacy HTTP+SSE transport (MCP 2024-11-05): POST to the URL is 405, GET opens the event stream
+   * whose `endpoint` event names where to POST messages.
+   */
+  readonly legacySse?: boolean
   /** Answer a request before the MCP handler: return a Response to short-circuit. `n` counts requests from 1. */
   readonly intercept?: (request: Recorded, n: number) => Response | undefined
 }
@@ -99,6 +104,34 @@ const makeServer = (options: TestServerOptions, seen: URL) => {
   return server
 }
 
+/** The server side of the legacy HTTP+SSE transport, over one open GET response. */
+class LegacySseTransport implements Transport {
+  onclose?: () => void
+  onerror?: (error: Error) => void
+  onmessage?: (message: JSONRPCMessage) => void
+  readonly sessionId: string
+  readonly #res: ServerResponse
+  constructor(res: ServerResponse, sessionId: string) {
+    this.#res = res
+    this.sessionId = sessionId
+  }
+  start(): Promise<void> {
+    this.#res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" })
+    // MCP 2024-11-05 Transports §HTTP with SSE: the first event is `endpoint`, the URI to POST messages to
+    this.#res.write(`event: endpoint\ndata: /messages?sessionId=${this.sessionId}\n\n`)
+    return Promise.resolve()
+  }
+  send(message: JSONRPCMessage): Promise<void> {
+    this.#res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`)
+    return Promise.resolve()
+  }
+  close(): Promise<void> {
+    this.#res.end()
+    this.onclose?.()
+    return Promise.resolve()
+  }
+}
+
 const readBody = (req: IncomingMessage): Promise<Buffer> =>
   new Promise((resolve, reject) => {
     const chunks: Array<Buffer> = []
@@ -124,6 +157,7 @@ export const start = (options: TestServerOptions = {}) =>
   Effect.acquireRelease(
     Effect.promise(async () => {
       const requests: Array<Recorded> = []
+      const sessions = new Map<string, LegacySseTransport>()
       let seen = new URL("http://127.0.0.1/")
       const handler = createMcpHandler(() => makeServer(options, seen))
       const http = createServer((req, res) => {
@@ -148,6 +182,21 @@ export const start = (options: TestServerOptions = {}) =>
             return respond(Response.json({ errors: ["Unauthorized"] }, { status: 401 }))
           }
           seen = new URL(path, "http://127.0.0.1")
+          if (options.legacySse === true) {
+            if (req.method === "GET" && seen.pathname === "/v1/mcp") {
+              requests.push({ ...record, status: 200 })
+              const transport = new LegacySseTransport(res, String(sessions.size + 1))
+              sessions.set(transport.sessionId, transport)
+              res.on("close", () => sessions.delete(transport.sessionId))
+              return makeServer(options, seen).connect(transport)
+            }
+            const session = sessions.get(seen.searchParams.get("sessionId") ?? "")
+            if (req.method === "POST" && seen.pathname === "/messages" && session !== undefined) {
+              session.onmessage?.(JSON.parse(body.toString("utf8")) as JSONRPCMessage)
+              return respond(new Response("Accepted", { status: 202 }))
+            }
+            return respond(new Response(null, { status: 405 }))
+          }
           const request = new Request(new URL(path, `http://${headers["host"] ?? "127.0.0.1"}`), {
             method: req.method ?? "GET",
             headers,
@@ -162,10 +211,11 @@ export const start = (options: TestServerOptions = {}) =>
       await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve))
       const port = (http.address() as AddressInfo).port
       const server: TestServer = { url: `http://127.0.0.1:${port}/v1/mcp`, requests }
-      return { server, http, handler }
+      return { server, http, handler, sessions }
     }),
-    ({ handler, http }) =>
+    ({ handler, http, sessions }) =>
       Effect.promise(async () => {
+        for (const session of sessions.values()) await session.close()
         await handler.close()
         await new Promise<void>((resolve) => {
           http.close(() => resolve())
