@@ -42,6 +42,20 @@ export interface Tokens {
   readonly expires_at?: number | undefined
   readonly refresh_token?: Redacted.Redacted<string> | undefined
   readonly scope?: string | undefined
+  /** The other members of the token response (`expires_in` gives the lifetime that caps the refresh skew). */
+  readonly raw?: Readonly<Record<string, unknown>> | undefined
+}
+
+/**
+ * How long before expiry to refresh: the configured skew, but never more than a third of the token's lifetime, so a
+ * short-lived token (seconds) is not refreshed on every request.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const effectiveSkew = (tokens: Tokens, skewMs: number): number => {
+  const expiresIn = Number(tokens.raw?.["expires_in"])
+  return Number.isFinite(expiresIn) && expiresIn > 0 ? Math.min(skewMs, (expiresIn * 1000) / 3) : skewMs
 }
 
 /**
@@ -324,7 +338,7 @@ export const make = <D extends Discovered, C>(
         const expiresAt = tokens?.expires_at
         if (session === undefined || tokens === undefined || expiresAt === undefined) return session
         const t = yield* now
-        if (t < expiresAt - skew) return session
+        if (t < expiresAt - effectiveSkew(tokens, skew)) return session
         if (tokens.refresh_token === undefined) return t < expiresAt ? session : { ...session, tokens: undefined }
         return yield* lock.withPermits(1)(Effect.gen(function*() {
           const again = yield* latest

@@ -26,6 +26,13 @@ export * as AuthorizedFetch from "./AuthorizedFetch.ts"
 export * as McpAuthError from "./McpAuthError.ts"
 
 /**
+ * The MCP authorization client for one MCP server: the RFC packages composed into the `AuthorizedFetch` steps.
+ *
+ * @since 0.1.0
+ */
+export * as McpAuthorization from "./McpAuthorization.ts"
+
+/**
  * Which `scope` to request: the MCP scope selection strategy for the first authorization, and the scope union for
  *
  * @since 0.1.0

@@ -437,4 +437,14 @@ describe("AuthorizedFetch", () => {
       assert.isUndefined(saved.at(-1)?.tokens)
       assert.isDefined(saved.at(-1)?.client)
     })))
+
+  it.effect("the refresh skew is capped at a third of the token's lifetime", () =>
+    Effect.sync(() => {
+      const t = (raw?: Record<string, unknown>) => ({ access_token: Redacted.make("x"), token_type: "Bearer", raw })
+      assert.strictEqual(AuthorizedFetch.effectiveSkew(t({ expires_in: 3600 }), 60_000), 60_000)
+      assert.strictEqual(AuthorizedFetch.effectiveSkew(t({ expires_in: 3 }), 60_000), 1_000)
+      assert.strictEqual(AuthorizedFetch.effectiveSkew(t({ expires_in: "30" }), 60_000), 10_000)
+      assert.strictEqual(AuthorizedFetch.effectiveSkew(t(), 60_000), 60_000)
+      assert.strictEqual(AuthorizedFetch.effectiveSkew(t({ expires_in: "soon" }), 60_000), 60_000)
+    }))
 })
