@@ -29,12 +29,28 @@ const workspaces = ["packages", "apps"].flatMap((dir) =>
 // Stale results must never be counted: turbo restores the real ones from its cache.
 for (const ws of workspaces) rmSync(join(root, ws, ".test-results"), { recursive: true, force: true })
 
+const has = (ws) => existsSync(join(root, ws, "package.json"))
+// The real-browser end-to-end test needs Debian's Chromium; install it once when missing
+if (has("apps/e2e")) {
+  const r = spawnSync("bash", ["scripts/ensure-chromium.sh"], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+    encoding: "utf8"
+  })
+  if (r.status !== 0) process.exit(r.status || 1)
+  process.env.CHROMIUM_PATH = r.stdout.trim()
+}
+
 step("format", "dprint", ["check"])
 step("barrels", "node", ["scripts/barrels.mjs", "--check"])
 step("lint, typecheck, build, tests", "turbo", ["run", "lint", "typecheck", "build", "test", "--output-logs=new-only"])
 
-const extra = process.argv.slice(2)
-for (const e of extra) step(e, "pnpm", ["run", "--silent", e])
+// The official MCP conformance suite against our conformance client (prints its own per-scenario summary)
+if (has("apps/conformance")) {
+  step("MCP conformance suite", "pnpm", ["--filter", "@mcpauth/conformance", "run", "conformance"])
+}
+// A short benchmark run, so that `./run bench` keeps working (figures are not judged here)
+if (has("apps/bench")) step("benchmark smoke run", "pnpm", ["--filter", "@mcpauth/bench", "run", "bench:smoke"])
 
 let passed = 0, failed = 0, skipped = 0, files = 0
 const rows = []
@@ -53,6 +69,17 @@ for (const ws of workspaces) {
   skipped += s
   files += r.numTotalTestSuites ?? 0
   rows.push([pkg.name, r.numPassedTests, r.numFailedTests, s])
+}
+const conformanceFile = join(root, "apps/conformance/.test-results/conformance-summary.json")
+if (has("apps/conformance")) {
+  if (!existsSync(conformanceFile)) {
+    console.error(`✖ the conformance run wrote no summary (${conformanceFile})`)
+    process.exit(1)
+  }
+  const c = JSON.parse(readFileSync(conformanceFile, "utf8"))
+  rows.push(["MCP conformance (checks)", c.passed, c.failed + c.warnings, 0])
+  passed += c.passed
+  failed += c.failed + c.warnings
 }
 console.log("\nTest summary")
 const w = Math.max(...rows.map((r) => r[0].length), 7)
