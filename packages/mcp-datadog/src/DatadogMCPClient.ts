@@ -9,9 +9,11 @@
  */
 import type { CallToolResult, ReadResourceResult, Tool } from "@modelcontextprotocol/client"
 import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
+import { FetchHttpClient } from "effect/http"
 import * as DatadogConfig from "./DatadogConfig.ts"
 import * as DatadogMcp from "./DatadogMcp.ts"
 import * as DatadogMcpError from "./DatadogMcpError.ts"
+import * as DatadogOAuth from "./DatadogOAuth.ts"
 import * as McpFetch from "./McpFetch.ts"
 import type * as Whoami from "./Whoami.ts"
 
@@ -38,6 +40,11 @@ export interface DatadogMCPClientOptions
    * API keys nor an access token are configured. Takes precedence over `authorizedFetch`.
    */
   readonly oauth?: ((config: DatadogConfig.DatadogConfig) => Layer.Layer<McpFetch.McpFetch, unknown>) | undefined
+  /**
+   * How OAuth mode signs in, when neither `oauth` nor `authorizedFetch` is given: the default is the full MCP
+   * authorization flow of `@mcpauth/mcp-auth` (system browser, file token store). See `DatadogOAuth.OAuthOptions`.
+   */
+  readonly signIn?: DatadogOAuth.OAuthOptions | undefined
   /** The fetch under the API-key / access-token modes (default `globalThis.fetch`). */
   readonly fetch?: McpFetch.FetchLike | undefined
 }
@@ -111,7 +118,7 @@ export class DatadogMCPClient {
           ? options.oauth(config)
           : options.authorizedFetch !== undefined
           ? McpFetch.layerFromFetch(options.authorizedFetch, "oauth")
-          : McpFetch.layerHeadless(config)
+          : DatadogOAuth.layer(config, options.signIn).pipe(Layer.provide(FetchHttpClient.layer))
         return DatadogMcp.layer({
           url: config.mcpUrl,
           referrer: options.referrer,

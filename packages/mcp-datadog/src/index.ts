@@ -33,6 +33,13 @@ export * as DatadogMcp from "./DatadogMcp.ts"
 export * as DatadogMcpError from "./DatadogMcpError.ts"
 
 /**
+ * OAuth for the Datadog MCP server: the `McpFetch` of OAuth mode, from `@mcpauth/mcp-auth`'s `McpAuthorization`.
+ *
+ * @since 0.1.0
+ */
+export * as DatadogOAuth from "./DatadogOAuth.ts"
+
+/**
  * A small, strict `.env` parser: `KEY=value` lines, `#` comments, an optional `export ` prefix, single, double and
  *
  * @since 0.1.0

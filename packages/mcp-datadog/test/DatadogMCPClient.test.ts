@@ -1,5 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { DatadogMCPClient, DatadogMcpError, McpFetch } from "@mcpauth/mcp-datadog"
+import { UserAgent } from "@mcpauth/oauth2-authorization"
+import { TokenStore } from "@mcpauth/token-store"
 import { Effect } from "effect"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
@@ -90,11 +92,32 @@ describe("DatadogMCPClient (the Promise facade) against the sandbox", () => {
       assert.include(missing.message, "DD_APPLICATION_KEY")
     }).pipe(Effect.scoped))
 
-  it.effect("OAuth mode: without an authorised fetch, OAuthNotConfigured; with one, it is used", () =>
+  it.effect("OAuth mode by default runs the MCP authorization flow (discovery, DCR, PKCE) against the sandbox", () =>
+    Effect.gen(function*() {
+      const s = yield* sandbox({ rateLimit: false })
+      const steps: Array<string> = []
+      const c = yield* client({
+        mcpUrl: s.mcpUrl,
+        signIn: {
+          // the sandbox's automatic consent answers /authorize with one redirect to our loopback callback
+          userAgent: UserAgent.programmatic(async (url) => {
+            const res = await fetch(url, { redirect: "manual" })
+            return new URL(res.headers.get("location") ?? "", url)
+          }),
+          store: TokenStore.layerMemory,
+          events: (e) => steps.push(`${e.step}:${e.phase}`)
+        }
+      })
+      assert.isAbove((yield* Effect.promise(() => c.listTools())).length, 5)
+      assert.strictEqual(c.config?.auth._tag, "OAuth")
+      assert.strictEqual((yield* Effect.promise(() => c.whoami())).org_name, "Sandbox Org")
+      assert.includeMembers(steps, ["discovery:done", "registration:done", "authorization:done"])
+      assert.strictEqual(s.stats().requests.filter((r) => r.method === "POST" && r.path.endsWith("register")).length, 1)
+    }).pipe(Effect.scoped))
+
+  it.effect("OAuth mode: an authorised fetch or an oauth layer given by the caller is used instead", () =>
     Effect.gen(function*() {
       const s = yield* sandbox({ personalAccessToken: PAT, rateLimit: false })
-      const none = yield* client({ mcpUrl: s.mcpUrl })
-      assert.strictEqual((yield* rejection(() => none.initialize()))._tag, "OAuthNotConfigured")
       let calls = 0
       const authorizedFetch: McpFetch.FetchLike = (input, init) => {
         calls++
