@@ -1,0 +1,147 @@
+// The path a person takes, in a real browser: headless Chromium opens the authorization URL our client produced,
+// signs in and approves on the sandbox's own HTML pages (oidc-provider interactions), is redirected to OUR loopback
+// callback and sees OUR success page; the official MCP client SDK then lists tools through our authorised fetch.
+// A screenshot of each page is kept in artifacts/e2e/.
+import { assert, describe, it } from "@effect/vitest"
+import { McpAuthorization } from "@mcpauth/mcp-auth"
+import type { AuthEvent } from "@mcpauth/mcp-auth/AuthEvent"
+import { UserAgent } from "@mcpauth/oauth2-authorization"
+import { TokenStore } from "@mcpauth/token-store"
+import { Effect, Layer } from "effect"
+import { FetchHttpClient } from "effect/http"
+import { join } from "node:path"
+import type { BrowserContext } from "playwright-core"
+import { browserContext } from "./support/Browser.ts"
+import {
+  artifactsDir,
+  count,
+  ensureArtifactsDir,
+  isAuthorize,
+  isRegister,
+  isToken,
+  sandboxResource,
+  tempDir,
+  withMcp
+} from "./support/Fixtures.ts"
+
+interface Journey {
+  readonly authorizationUrl: URL
+  readonly consentScope: string
+  readonly consentClient: string
+  readonly finalUrl: URL
+  readonly finalStatus: number | undefined
+  readonly successHeading: string
+  readonly successText: string
+  readonly screenshots: ReadonlyArray<string>
+}
+
+// What a person does: open the URL, type the test account's credentials, press approve, read the last page.
+const walk = async (context: BrowserContext, url: string, shotPrefix: string): Promise<Journey> => {
+  const authorizationUrl = new URL(url)
+  const redirectUri = authorizationUrl.searchParams.get("redirect_uri") ?? ""
+  const page = await context.newPage()
+  page.setDefaultTimeout(15_000)
+  const shots: Array<string> = []
+  const shoot = async (name: string) => {
+    const path = join(artifactsDir, `${shotPrefix}-${name}.png`)
+    await page.screenshot({ path, fullPage: true })
+    shots.push(path)
+  }
+  try {
+    await page.goto(url, { waitUntil: "load" })
+    await page.locator("#login-form").waitFor()
+    await shoot("1-login")
+    await page.locator("#login").fill("jane@example.com")
+    await page.locator("#password").fill("sandbox")
+    await page.locator("#submit").click()
+    await page.locator("#approve").waitFor()
+    const consentScope = (await page.locator("#scope").textContent()) ?? ""
+    const consentClient = (await page.locator("#client-name").textContent()) ?? ""
+    await shoot("2-consent")
+    // the last redirect goes to our loopback listener, which answers once the code has been exchanged
+    const response = page.waitForResponse((r) => r.url().startsWith(redirectUri))
+    await page.locator("#approve").click()
+    const finalStatus = (await response).status()
+    await page.waitForURL((u) => u.href.startsWith(redirectUri), { waitUntil: "load" })
+    await shoot("3-success")
+    return {
+      authorizationUrl,
+      consentScope,
+      consentClient,
+      finalUrl: new URL(page.url()),
+      finalStatus,
+      successHeading: (await page.locator("h1").textContent()) ?? "",
+      successText: (await page.locator("body").textContent()) ?? "",
+      screenshots: shots
+    }
+  } finally {
+    await page.close()
+  }
+}
+
+describe("a person signs in with a real browser (headless Chromium)", () => {
+  it.live(
+    "datadog profile, consent pages: login → consent → our loopback callback's success page; then tools are listed",
+    () =>
+      Effect.scoped(Effect.gen(function*() {
+        yield* ensureArtifactsDir
+        const sandbox = yield* sandboxResource({ profile: "datadog", consent: "page", rateLimit: false })
+        const dir = yield* tempDir("browser")
+        const context = yield* browserContext
+        const events: Array<AuthEvent> = []
+        // the browser runs detached from the client (as a real one would); its outcome is collected here
+        let journey: Promise<Journey> | undefined
+        const userAgent = UserAgent.browser({
+          open: (url) => {
+            journey = walk(context, url, "browser")
+            return journey
+          }
+        })
+        const layer = McpAuthorization.layerDefault({
+          serverUrl: sandbox.mcpUrl,
+          userAgent,
+          client: { name: "mcpauth e2e (browser)" },
+          allowLoopbackHttp: true,
+          callbackTimeout: "30 seconds",
+          store: TokenStore.layerFile({ directory: dir }),
+          events: (e) => events.push(e)
+        }).pipe(Layer.provide(FetchHttpClient.layer))
+
+        const listed = yield* Effect.exit(withMcp((c) => c.listTools()).pipe(Effect.provide(layer)))
+        assert.isDefined(journey, "the browser user agent was never asked to open a URL")
+        // a failed browser step is reported as itself (not only as the client's callback timeout)
+        const j = yield* Effect.promise(() => journey ?? Promise.reject(new Error("no journey")))
+        const tools = yield* listed
+
+        // the URL the browser opened is the sandbox's authorization endpoint, with PKCE S256, state and resource
+        assert.strictEqual(j.authorizationUrl.origin, sandbox.authorizationServerOrigin)
+        assert.strictEqual(j.authorizationUrl.searchParams.get("code_challenge_method"), "S256")
+        assert.isNotNull(j.authorizationUrl.searchParams.get("state"))
+        assert.strictEqual(j.authorizationUrl.searchParams.get("resource"), sandbox.resourceOrigin)
+        // the sandbox's pages were really rendered and used
+        assert.strictEqual(j.consentClient, "mcpauth e2e (browser)")
+        assert.include(j.consentScope, "mcp_all")
+        // RFC 8252 §7.3: the browser ended on our loopback redirect URI, with code, state and iss (RFC 9207)
+        const redirectUri = new URL(j.authorizationUrl.searchParams.get("redirect_uri") ?? "")
+        assert.strictEqual(redirectUri.hostname, "127.0.0.1")
+        assert.strictEqual(j.finalUrl.origin, redirectUri.origin)
+        assert.strictEqual(j.finalUrl.pathname, redirectUri.pathname)
+        assert.isNotNull(j.finalUrl.searchParams.get("code"))
+        assert.strictEqual(j.finalUrl.searchParams.get("state"), j.authorizationUrl.searchParams.get("state"))
+        assert.strictEqual(j.finalUrl.searchParams.get("iss"), sandbox.issuer)
+        // our success page, answered after the code was exchanged
+        assert.strictEqual(j.finalStatus, 200)
+        assert.strictEqual(j.successHeading, "Signed in")
+        assert.include(j.successText, "You can close this window")
+        assert.lengthOf(j.screenshots, 3)
+
+        // the client lists tools with the token the browser sign-in produced
+        assert.include(tools.tools.map((t) => t.name), "search_datadog_logs")
+        assert.strictEqual(count(sandbox, isRegister), 1)
+        assert.strictEqual(count(sandbox, isToken), 1)
+        assert.isAtLeast(count(sandbox, isAuthorize), 1)
+        assert.isTrue(events.some((e) => e.step === "token"))
+      })),
+    60_000
+  )
+})
