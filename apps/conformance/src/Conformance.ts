@@ -92,7 +92,9 @@ const authLayer = (serverUrl: string, profile: Profile, context: Context) =>
 /**
  * Runs one scenario; resolves to the process exit code.
  */
-export const run = (input: { readonly serverUrl: string; readonly scenario: string; readonly context?: string }) =>
+export const run = (
+  input: { readonly serverUrl: string; readonly scenario: string; readonly context?: string | undefined }
+) =>
   Effect.gen(function*() {
     const profile = profileFor(input.scenario)
     const context = parseContext(input.context)

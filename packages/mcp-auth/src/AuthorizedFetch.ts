@@ -8,7 +8,8 @@
  * - `invalid_grant` on refresh: the tokens are cleared and the user authorizes again; the registration is kept.
  *   A transient refresh failure never discards a token that is still valid.
  * - On 403 `insufficient_scope`: step-up authorization with the union of the previously requested scopes and the
- *   challenge's, at most `maxStepUps` times per request, then a typed error.
+ *   challenge's, at most `maxStepUps` times per request and at most `maxAuthorizationsPerRequest` authorizations in
+ *   all for one request (the one after a 401 included), then a typed error.
  * - The token goes only to the MCP server's origin, only in the `Authorization` header, never in a URL.
  *
  * The flow's steps (discovery, registration, the authorization code grant, storage) are a `Steps` value, so this
@@ -148,6 +149,11 @@ export interface Options<D extends Discovered, C> {
   readonly refreshSkewMs?: number | undefined
   /** Step-up authorizations allowed per request (default 3). */
   readonly maxStepUps?: number | undefined
+  /**
+   * Authorizations allowed while serving one request, counting the one after a 401 and every step-up (default 3):
+   * an operation that still gets 403 `insufficient_scope` after that many fails with `InsufficientScope`.
+   */
+  readonly maxAuthorizationsPerRequest?: number | undefined
   /** Scopes to request instead of the MCP scope selection strategy. */
   readonly scope?: ReadonlyArray<string> | undefined
   /** The fetch that reaches the network (default `globalThis.fetch`). */
@@ -192,6 +198,7 @@ export const make = <D extends Discovered, C>(
     const emit = options.events ?? ignore
     const skew = options.refreshSkewMs ?? 60_000
     const maxStepUps = options.maxStepUps ?? 3
+    const maxAuthorizations = options.maxAuthorizationsPerRequest ?? 3
     const baseFetch = options.fetch ?? globalThis.fetch
     const serverOrigin = new URL(options.serverUrl).origin
     const state = yield* Ref.make<Loaded<D, C>>({ _tag: "Unloaded" })
@@ -403,6 +410,8 @@ export const make = <D extends Discovered, C>(
         let authorized = false
         let rounds = 0
         let stepUps = 0
+        // every authorization made for this request (after a 401 or a 403), whatever its trigger
+        let authorizations = 0
         while (true) {
           if (response.status === 401) {
             const challenge = steps.parseChallenge(response.headers)
@@ -426,7 +435,10 @@ export const make = <D extends Discovered, C>(
             rounds++
             const recovered = yield* recover401(tokens, challenge, !refreshed)
             if (recovered.kind === "refreshed") refreshed = true
-            if (recovered.kind === "authorized") authorized = true
+            if (recovered.kind === "authorized") {
+              authorized = true
+              authorizations++
+            }
             session = recovered.session
             tokens = session.tokens
             response = yield* send(req.url, base, body, tokens)
@@ -436,8 +448,9 @@ export const make = <D extends Discovered, C>(
             const challenge = steps.parseChallenge(response.headers)
             if (challenge?.error === "insufficient_scope" && session !== undefined) {
               yield* drain(response)
-              // MCP §Step-Up Authorization Flow 4: retry no more than a few times, then a permanent failure
-              if (stepUps >= maxStepUps) {
+              // MCP §Scope Challenge Handling: retry limits and tracked scope upgrade attempts for the same
+              // operation: every authorization made for this request counts, the one after the first 401 included
+              if (stepUps >= maxStepUps || authorizations >= maxAuthorizations) {
                 return yield* new McpAuthError({
                   reason: new InsufficientScope({
                     url: req.url,
@@ -448,6 +461,7 @@ export const make = <D extends Discovered, C>(
                 })
               }
               stepUps++
+              authorizations++
               const stepped = yield* timed("step-up", "step-up authorization", stepUp(tokens, challenge))
               if (stepped === undefined) return response
               session = stepped

@@ -363,7 +363,7 @@ describe("AuthorizedFetch", () => {
       assert.strictEqual(calls.register, 1)
     })))
 
-  it.live("MCP §Step-Up Authorization Flow 4: gives up after 3 step-ups with a typed InsufficientScope", () =>
+  it.live("MCP §Scope Challenge Handling: retry limits: 3 authorizations for one request, the one after the 401 included", () =>
     Effect.scoped(Effect.gen(function*() {
       const resource = yield* startResource
       resource.alwaysForbid = true
@@ -371,8 +371,21 @@ describe("AuthorizedFetch", () => {
       const af = yield* AuthorizedFetch.make({ serverUrl: resource.url, steps })
       const reason = failureReason(yield* Effect.exit(af.request(resource.url, rpc("tools/call"))))
       assert.strictEqual(reason?._tag, "InsufficientScope")
+      // 1 authorization after the 401 + 2 step-ups: the operation got 3 authorizations, then a typed error
+      assert.strictEqual(reason?._tag === "InsufficientScope" ? reason.attempts : -1, 2)
+      assert.strictEqual(calls.authorize.length, 3)
+    })))
+
+  it.live("MCP §Step-Up Authorization Flow 4: with a token already held, gives up after 3 step-ups", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const resource = yield* startResource
+      resource.alwaysForbid = true
+      const { steps, calls } = makeSteps(resource)
+      const af = yield* AuthorizedFetch.make({ serverUrl: resource.url, steps })
+      assert.strictEqual((yield* af.request(resource.url, rpc("tools/list"))).status, 200)
+      const reason = failureReason(yield* Effect.exit(af.request(resource.url, rpc("tools/call"))))
       assert.strictEqual(reason?._tag === "InsufficientScope" ? reason.attempts : -1, 3)
-      // 1 initial authorization + 3 step-ups
+      // 1 authorization for tools/list, then 3 step-ups for tools/call
       assert.strictEqual(calls.authorize.length, 4)
     })))
 
