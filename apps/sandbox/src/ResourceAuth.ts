@@ -43,6 +43,8 @@ export interface ResourceAuthConfig {
   readonly personalAccessToken?: string | undefined
   /** Is the access token with this `jti` still live at the authorization server (not revoked)? */
   readonly isLive: (jti: string) => Promise<boolean>
+  /** Headers marking the sandbox's own requests (JWKS fetches), so they are not counted as clients' requests. */
+  readonly internalHeaders?: Record<string, string> | undefined
 }
 
 const sameSecret = (a: string, b: string): boolean => {
@@ -72,7 +74,10 @@ const describe = (error: unknown): string => {
 
 /** Makes the verifier of the MCP endpoint. */
 export const makeResourceAuth = (config: ResourceAuthConfig) => {
-  const jwks = createRemoteJWKSet(new URL(config.jwksUri), { cooldownDuration: 1_000 })
+  const jwks = createRemoteJWKSet(new URL(config.jwksUri), {
+    cooldownDuration: 1_000,
+    ...(config.internalHeaders === undefined ? {} : { headers: config.internalHeaders })
+  })
 
   /** Authenticates a request for the resource `audience` (the identifier a token's `aud` must contain). */
   const authenticate = async (headers: IncomingHttpHeaders, audience: string): Promise<AuthResult> => {

@@ -158,7 +158,8 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     apiKey: options.apiKey,
     appKey: options.appKey,
     personalAccessToken: options.personalAccessToken,
-    isLive: (jti) => Promise.resolve(auth.isAccessTokenLive(jti))
+    isLive: (jti) => Promise.resolve(auth.isAccessTokenLive(jti)),
+    internalHeaders: { [internalHeader[0]]: internalHeader[1] }
   })
 
   // RFC 9728 §3.1: PRM at the path-inserted URL of each resource (and, for Datadog, also at the root).
@@ -198,7 +199,9 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
   // The provider's own discovery document, read once through its HTTP endpoint (so the URLs are oidc-provider's).
   let discovery: Promise<Record<string, unknown>> | undefined
   const providerDiscovery = () => {
-    discovery ??= fetch(`${authOrigin}/.well-known/openid-configuration`).then(async (r) => {
+    discovery ??= fetch(`${authOrigin}/.well-known/openid-configuration`, {
+      headers: { [internalHeader[0]]: internalHeader[1] }
+    }).then(async (r) => {
       if (!r.ok) throw new Error(`oidc-provider discovery answered ${r.status}`)
       return (await r.json()) as Record<string, unknown>
     })
