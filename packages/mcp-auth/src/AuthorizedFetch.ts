@@ -413,6 +413,9 @@ export const make = <D extends Discovered, C>(
         // every authorization made for this request (after a 401 or a 403), whatever its trigger
         let authorizations = 0
         while (true) {
+          // Terminating a session (the transport's DELETE, e.g. after sign-out) never starts a sign-in: the 401 is
+          // returned as it is
+          if (response.status === 401 && req.method === "DELETE") return response
           if (response.status === 401) {
             const challenge = steps.parseChallenge(response.headers)
             emit({

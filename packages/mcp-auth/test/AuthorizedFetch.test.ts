@@ -460,4 +460,14 @@ describe("AuthorizedFetch", () => {
       assert.strictEqual(AuthorizedFetch.effectiveSkew(t(), 60_000), 60_000)
       assert.strictEqual(AuthorizedFetch.effectiveSkew(t({ expires_in: "soon" }), 60_000), 60_000)
     }))
+
+  it.live("a 401 on a DELETE (session termination) is returned as is: no sign-in starts", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const resource = yield* startResource
+      const { steps, calls } = makeSteps(resource)
+      const af = yield* AuthorizedFetch.make({ serverUrl: resource.url, steps })
+      const res = yield* af.request(resource.url, { method: "DELETE" })
+      assert.strictEqual(res.status, 401)
+      assert.deepStrictEqual([calls.discover, calls.register, calls.authorize.length], [0, 0, 0])
+    })))
 })
