@@ -173,6 +173,22 @@ export class UnsupportedAuthMethod extends Schema.TaggedError<UnsupportedAuthMet
 }
 
 /**
+ * RFC 7523: the private key of a `private_key_jwt` client cannot sign an assertion (not a PKCS #8 PEM, not a key of
+ * the configured algorithm). The key itself is never part of the error.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class InvalidClientKey extends Schema.TaggedError<InvalidClientKey>()("InvalidClientKey", {
+  algorithm: Schema.String,
+  detail: Schema.String
+}) {
+  override get message() {
+    return `RFC 7523: the client's ${this.algorithm} private key cannot sign a client assertion: ${this.detail}`
+  }
+}
+
+/**
  * The authorization server metadata lacks an endpoint the operation needs.
  *
  * @category errors
@@ -269,6 +285,7 @@ export class OAuth2AuthorizationError extends Schema.TaggedError<OAuth2Authoriza
       InvalidResponse,
       TransportError,
       UnsupportedAuthMethod,
+      InvalidClientKey,
       MissingEndpoint,
       MissingRefreshToken,
       InvalidRedirectUrl,

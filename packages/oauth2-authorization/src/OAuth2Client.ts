@@ -15,6 +15,12 @@ import { HttpClient } from "effect/http"
 import type { HttpClientRequest } from "effect/http"
 import { prepareAuthorization, validateAuthorizationResponse } from "./AuthorizationRequest.ts"
 import type { PendingAuthorization, PrepareAuthorizationInput } from "./AuthorizationRequest.ts"
+import {
+  buildClientCredentialsRequest,
+  selectMachineAuthMethod,
+  signClientAssertion
+} from "./ClientCredentialsGrant.ts"
+import type { MachineClient } from "./ClientCredentialsGrant.ts"
 import type { AuthorizationServerMetadata, ClientCredentials } from "./Contracts.ts"
 import type { LoopbackListener } from "./LoopbackCallback.ts"
 import {
@@ -64,6 +70,23 @@ export interface AuthorizeInput {
 export interface AuthorizeResult {
   readonly tokens: TokenSet
   readonly pending: PendingAuthorization
+}
+
+/**
+ * Input of {@link OAuth2Client.clientCredentials}.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ClientCredentialsInput {
+  readonly metadata: Pick<
+    AuthorizationServerMetadata,
+    "issuer" | "token_endpoint" | "token_endpoint_auth_methods_supported"
+  >
+  readonly client: MachineClient
+  /** RFC 8707: the exact resource string chosen by discovery. */
+  readonly resource?: string | undefined
+  readonly scope?: string | undefined
 }
 
 /**
@@ -117,6 +140,11 @@ export class OAuth2Client extends Context.Service<OAuth2Client, {
     /** Only to narrow the grant. */
     readonly scope?: string | undefined
   }) => Effect.Effect<TokenSet, OAuth2AuthorizationError>
+  /**
+   * OAuth 2.1 §4.2: the client credentials grant of a headless machine-to-machine client (client secret or RFC 7523
+   * private key JWT), with RFC 8707 `resource`. No user, no browser, no refresh token expected.
+   */
+  readonly clientCredentials: (input: ClientCredentialsInput) => Effect.Effect<TokenSet, OAuth2AuthorizationError>
   /** RFC 7009: revokes a token (refresh token first on logout, then the access token). */
   readonly revoke: (input: {
     readonly metadata: AuthorizationServerMetadata
@@ -197,6 +225,33 @@ export const make = Effect.gen(function*() {
     return mergeRefreshed(input.tokens, next)
   })
 
+  const clientCredentials = Effect.fn("OAuth2Client.clientCredentials")(function*(input: ClientCredentialsInput) {
+    const method = yield* selectMachineAuthMethod(input.client, input.metadata)
+    const now = yield* Clock.currentTimeMillis
+    const assertion = method === "private_key_jwt" && input.client.private_key !== undefined
+      ? yield* signClientAssertion({
+        clientId: input.client.client_id,
+        audience: input.metadata.issuer,
+        key: input.client.private_key,
+        now: Math.floor(now / 1000),
+        jti: crypto.randomUUID()
+      })
+      : undefined
+    const request = buildClientCredentialsRequest({
+      tokenEndpoint: input.metadata.token_endpoint,
+      client: input.client,
+      method,
+      resource: input.resource,
+      scope: input.scope,
+      assertion
+    })
+    const response = yield* send(input.metadata.token_endpoint, request)
+    const tokens = yield* parseTokenEndpointResponse(response, yield* Clock.currentTimeMillis)
+    // RFC 8707 §2: warn when a JWT access token's aud lacks the requested resource
+    yield* checkAudience(tokens, input.resource)
+    return tokens
+  })
+
   const revoke = Effect.fn("OAuth2Client.revoke")(function*(input: {
     readonly metadata: AuthorizationServerMetadata
     readonly client: ClientCredentials
@@ -257,6 +312,7 @@ export const make = Effect.gen(function*() {
     validateResponse: validateAuthorizationResponse,
     exchangeCode,
     refresh,
+    clientCredentials,
     revoke
   })
 })

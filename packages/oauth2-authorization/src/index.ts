@@ -12,6 +12,13 @@
 export * as AuthorizationRequest from "./AuthorizationRequest.ts"
 
 /**
+ * The client credentials grant for headless machine-to-machine clients (no user, no browser): the token request
+ *
+ * @since 0.1.0
+ */
+export * as ClientCredentialsGrant from "./ClientCredentialsGrant.ts"
+
+/**
  * The structural shapes this package reads from other packages: authorization server metadata and client credentials.
  *
  * @since 0.1.0

@@ -16,7 +16,7 @@ import { generateKeyPairSync, randomBytes } from "node:crypto"
 import * as Http from "node:http"
 import type { AddressInfo, Socket } from "node:net"
 import { errors, Provider } from "oidc-provider"
-import type { Configuration, KoaContextWithOIDC } from "oidc-provider"
+import type { ClientMetadata, Configuration, KoaContextWithOIDC } from "oidc-provider"
 
 /**
  * Options of {@link startOidcProvider}. Every option has a by-the-book default; the ones that break a rule exist so
@@ -63,6 +63,16 @@ export interface OidcProviderOptions {
   readonly accountId?: string | undefined
   /** Extra members merged into the discovery documents. */
   readonly discovery?: Readonly<Record<string, unknown>> | undefined
+  /**
+   * Enables the OAuth 2.1 §4.2 client credentials grant (machine-to-machine clients; default `false`). Access tokens
+   * of this grant are JWTs bound to the requested resource, like the others.
+   */
+  readonly clientCredentials?: boolean | undefined
+  /**
+   * Statically registered clients (oidc-provider client metadata: `client_id`, `client_secret`, `grant_types`,
+   * `token_endpoint_auth_method`, `jwks`, …), e.g. machine-to-machine clients with a secret or a public key.
+   */
+  readonly clients?: ReadonlyArray<ClientMetadata> | undefined
 }
 
 /**
@@ -185,7 +195,11 @@ export const startOidcProvider = async (options: OidcProviderOptions = {}): Prom
       IdToken: 3600
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    ...(options.clients === undefined
+      ? {}
+      : { clients: options.clients.map((c) => ({ ...c })) }),
     features: {
+      clientCredentials: { enabled: options.clientCredentials === true },
       devInteractions: { enabled: false },
       registration: { enabled: true },
       revocation: { enabled: true },
