@@ -15,6 +15,7 @@ import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
+import { automaticConsent } from "./Consent.ts"
 import * as R from "./Render.ts"
 
 const HELP = `Usage: ./run demo [options]
@@ -49,27 +50,6 @@ const configuredTarget = Effect.gen(function*() {
   if (!existsSync(".env")) return false
   const file = yield* DotEnv.load(".env")
   return Boolean(file["DATADOG_SITE"] || file["DATADOG_MCP_URL"])
-})
-
-// The sandbox's automatic consent: the authorization URL answers with one redirect to our loopback callback.
-const automaticConsent = UserAgent.programmatic(async (url) => {
-  R.info(R.bold("Authorization URL") + " (a browser would open this):")
-  R.info(R.dim(`${url.origin}${url.pathname}`))
-  for (const [k, v] of url.searchParams) {
-    const shown = k === "state" ? `${v.slice(0, 6)}… (${v.length} chars, CSPRNG)` : v
-    R.info(`  ${R.cyan(k.padEnd(22))} ${shown}`)
-  }
-  const response = await R.waiting(
-    "automatic consent (the sandbox signs in its test user and approves)",
-    () => fetch(url, { redirect: "manual" })
-  )
-  const location = response.headers.get("location")
-  if (location === null) throw new Error(`the authorization endpoint answered ${response.status} without a redirect`)
-  const redirect = new URL(location, url)
-  const shown = new URL(redirect)
-  if (shown.searchParams.has("code")) shown.searchParams.set("code", "[redacted]")
-  R.info(`redirected to ${R.dim(shown.href)}`)
-  return redirect
 })
 
 const requestsByEndpoint = (sandbox: Sandbox, from = 0) => {
