@@ -79,13 +79,20 @@ const walk = async (context: BrowserContext, url: string, shotPrefix: string): P
   }
 }
 
+// MCP §Scope Selection Strategy. datadog: no challenge, so the PRM's scopes_supported ["mcp_all"]; strict: the
+// challenge's scope="mcp_read", plus offline_access because that authorization server lists it
+const profiles = [
+  { profile: "datadog", scope: "mcp_all", resourceScope: "mcp_all" },
+  { profile: "strict", scope: "mcp_read offline_access", resourceScope: "mcp_read" }
+] as const
+
 describe("a person signs in with a real browser (headless Chromium)", () => {
-  it.live(
-    "datadog profile, consent pages: login → consent → our loopback callback's success page; then tools are listed",
-    () =>
+  it.live.each(profiles)(
+    "$profile profile, consent pages: login → consent → our loopback callback's success page; then tools are listed",
+    ({ profile, resourceScope, scope }) =>
       Effect.scoped(Effect.gen(function*() {
         yield* ensureArtifactsDir
-        const sandbox = yield* sandboxResource({ profile: "datadog", consent: "page", rateLimit: false })
+        const sandbox = yield* sandboxResource({ profile, consent: "page", rateLimit: false })
         const dir = yield* tempDir("browser")
         const context = yield* browserContext
         const events: Array<AuthEvent> = []
@@ -93,7 +100,7 @@ describe("a person signs in with a real browser (headless Chromium)", () => {
         let journey: Promise<Journey> | undefined
         const userAgent = UserAgent.browser({
           open: (url) => {
-            journey = walk(context, url, "browser")
+            journey = walk(context, url, `browser-${profile}`)
             return journey
           }
         })
@@ -117,10 +124,12 @@ describe("a person signs in with a real browser (headless Chromium)", () => {
         assert.strictEqual(j.authorizationUrl.origin, sandbox.authorizationServerOrigin)
         assert.strictEqual(j.authorizationUrl.searchParams.get("code_challenge_method"), "S256")
         assert.isNotNull(j.authorizationUrl.searchParams.get("state"))
-        assert.strictEqual(j.authorizationUrl.searchParams.get("resource"), sandbox.resourceOrigin)
-        // the sandbox's pages were really rendered and used
+        // RFC 8707: the resource is the PRM's, as received (datadog: the bare origin; strict: the MCP URL)
+        assert.strictEqual(j.authorizationUrl.searchParams.get("resource"), sandbox.resource)
+        assert.strictEqual(j.authorizationUrl.searchParams.get("scope"), scope)
+        // the sandbox's pages were really rendered and used (the consent page lists the resource's scopes)
         assert.strictEqual(j.consentClient, "mcpauth e2e (browser)")
-        assert.include(j.consentScope, "mcp_all")
+        assert.strictEqual(j.consentScope.trim(), resourceScope)
         // RFC 8252 §7.3: the browser ended on our loopback redirect URI, with code, state and iss (RFC 9207)
         const redirectUri = new URL(j.authorizationUrl.searchParams.get("redirect_uri") ?? "")
         assert.strictEqual(redirectUri.hostname, "127.0.0.1")
