@@ -6,10 +6,10 @@
  * @see [MCP 2026-07-28 Authorization Server Discovery](https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization/authorization-server-discovery)
  * @since 0.1.0
  */
+import { insecureReason } from "@mcpauth/well-known/UrlSecurity"
+import { fetchDocument, type FetchOutcome } from "@mcpauth/well-known/WellKnownDocument"
 import { Cache, Context, Duration, Effect, Exit, Layer } from "effect"
 import type { HttpClient } from "effect/http"
-import { fetchDocument, type FetchOutcome } from "./internal/fetchDocument.ts"
-import { insecureReason } from "./internal/url.ts"
 import {
   type Attempt,
   type AuthorizationServerMetadata as Document,

@@ -7,9 +7,9 @@
  * @see [MCP 2026-07-28 Authorization Server Discovery](https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization/authorization-server-discovery)
  * @since 0.1.0
  */
+import { lenientObject, type Problem, problems } from "@mcpauth/well-known/LenientSchema"
+import { insecureReason } from "@mcpauth/well-known/UrlSecurity"
 import { Duration, Effect, Schema } from "effect"
-import { lenientObject, type Problem, problems } from "./internal/lenient.ts"
-import { insecureReason } from "./internal/url.ts"
 
 const Strings = Schema.Array(Schema.String)
 

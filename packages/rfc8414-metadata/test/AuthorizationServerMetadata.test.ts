@@ -1,10 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { AuthorizationServerMetadata, type Metadata } from "@mcpauth/rfc8414-metadata"
+import { type Reply, serve } from "@mcpauth/testing/TestServer"
 import { Effect, Layer, Logger } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
 import datadog from "./fixtures/datadog-as-metadata.us1.2026-08.json" with { type: "json" }
-import { type Reply, serve } from "./server.ts"
 
 const OAUTH = "/.well-known/oauth-authorization-server"
 const OIDC = "/.well-known/openid-configuration"

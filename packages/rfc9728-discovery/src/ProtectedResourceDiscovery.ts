@@ -8,10 +8,10 @@
  * @since 0.1.0
  */
 import { Resource } from "@mcpauth/rfc8707-resource"
+import { insecureReason } from "@mcpauth/well-known/UrlSecurity"
+import { fetchDocument, type FetchOutcome } from "@mcpauth/well-known/WellKnownDocument"
 import { Context, Duration, Effect, Layer, Option } from "effect"
 import { HttpClient } from "effect/http"
-import { fetchDocument, type FetchOutcome } from "./internal/fetchDocument.ts"
-import { insecureReason } from "./internal/url.ts"
 import {
   type Attempt,
   type Candidate,

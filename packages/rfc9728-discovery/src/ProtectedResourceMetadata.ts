@@ -6,8 +6,8 @@
  * @see [MCP 2026-07-28 Authorization Server Discovery §Protected Resource Metadata Discovery Requirements](https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization/authorization-server-discovery)
  * @since 0.1.0
  */
+import { lenientObject, type Problem, problems } from "@mcpauth/well-known/LenientSchema"
 import { Effect, Schema } from "effect"
-import { lenientObject, type Problem, problems } from "./internal/lenient.ts"
 
 const Strings = Schema.Array(Schema.String)
 

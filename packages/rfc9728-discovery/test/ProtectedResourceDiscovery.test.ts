@@ -1,9 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ProtectedResourceDiscovery, type ProtectedResourceMetadata } from "@mcpauth/rfc9728-discovery"
+import { serve } from "@mcpauth/testing/TestServer"
 import { Effect, Layer, Logger, Option } from "effect"
 import { FetchHttpClient } from "effect/http"
 import datadogPrm from "./fixtures/datadog-prm.us1.RECONSTRUCTED.json" with { type: "json" }
-import { serve } from "./server.ts"
 
 const PRM = "/.well-known/oauth-protected-resource"
 

@@ -10,3 +10,10 @@
  * @since 0.1.0
  */
 export * as OidcProvider from "./OidcProvider.ts"
+
+/**
+ * A small real HTTP server on 127.0.0.1 (port 0) per test, closed by the test's scope: serves fixed replies by path
+ *
+ * @since 0.1.0
+ */
+export * as TestServer from "./TestServer.ts"
