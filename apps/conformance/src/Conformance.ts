@@ -5,6 +5,7 @@
 import { McpAuthorization } from "@mcpauth/mcp-auth"
 import type { AuthEvent } from "@mcpauth/mcp-auth/AuthEvent"
 import { UserAgent } from "@mcpauth/oauth2-authorization"
+import type { MachineClient } from "@mcpauth/oauth2-authorization/ClientCredentialsGrant"
 import { TokenStore } from "@mcpauth/token-store"
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client"
 import { Effect, Layer, Redacted } from "effect"
@@ -67,6 +68,20 @@ const parseContext = (raw: string | undefined): Context => {
   return typeof parsed === "object" && parsed !== null ? parsed as Context : {}
 }
 
+const ALGORITHMS = ["ES256", "ES384", "RS256", "PS256", "EdDSA"] as const
+
+/** The machine-to-machine credentials of `MCP_CONFORMANCE_CONTEXT`: a secret, or a private key and its algorithm. */
+const machineClientOf = (context: Context): MachineClient => {
+  const algorithm = ALGORITHMS.find((a) => a === context.signing_algorithm) ?? "ES256"
+  return {
+    client_id: context.client_id ?? "",
+    ...(context.client_secret === undefined ? {} : { client_secret: Redacted.make(context.client_secret) }),
+    ...(context.private_key_pem === undefined
+      ? {}
+      : { private_key: { privateKeyPem: Redacted.make(context.private_key_pem), algorithm } })
+  }
+}
+
 const authLayer = (serverUrl: string, profile: Profile, context: Context) =>
   McpAuthorization.layerDefault({
     serverUrl,
@@ -77,6 +92,8 @@ const authLayer = (serverUrl: string, profile: Profile, context: Context) =>
     allowLoopbackHttp: true,
     store: TokenStore.layerMemory,
     clientIdMetadataDocument: { url: CLIENT_ID_METADATA_DOCUMENT_URL },
+    ...(profile.machineToMachine ? { machineClient: machineClientOf(context) } : {}),
+    ...(profile.legacy20250326 ? { legacy20250326: true } : {}),
     ...(profile.preregistered && context.client_id !== undefined
       ? {
         preregistered: {

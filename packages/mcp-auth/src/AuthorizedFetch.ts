@@ -87,6 +87,17 @@ export interface Discovered {
 }
 
 /**
+ * What the orchestrator knows about the request that needed discovery.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface DiscoveryContext {
+  /** The `MCP-Protocol-Version` the request carried (the version negotiated with the server), if any. */
+  readonly protocolVersion?: string | undefined
+}
+
+/**
  * The authorization state for one MCP server.
  *
  * @category models
@@ -113,7 +124,10 @@ export interface Steps<D extends Discovered, C> {
   /** The Bearer challenge of a 401/403 response, if any. */
   readonly parseChallenge: (headers: Headers) => BearerChallenge | undefined
   /** RFC 9728 + RFC 8414: the protected resource and its authorization server. */
-  readonly discover: (challenge: BearerChallenge | undefined) => Effect.Effect<D, McpAuthError>
+  readonly discover: (
+    challenge: BearerChallenge | undefined,
+    context?: DiscoveryContext | undefined
+  ) => Effect.Effect<D, McpAuthError>
   /** Client credentials for the authorization server (pre-registered, metadata document, or dynamic). */
   readonly register: (discovered: D) => Effect.Effect<C, McpAuthError>
   /** Drops a registration the server no longer recognises. */
@@ -297,7 +311,12 @@ export const make = <D extends Discovered, C>(
       })
 
     // Called after a 401 for a request sent with `used` (undefined: sent without a token).
-    const recover401 = (used: Tokens | undefined, challenge: BearerChallenge | undefined, allowRefresh: boolean) =>
+    const recover401 = (
+      used: Tokens | undefined,
+      challenge: BearerChallenge | undefined,
+      allowRefresh: boolean,
+      context: DiscoveryContext
+    ) =>
       lock.withPermits(1)(Effect.gen(function*() {
         const session = yield* latest
         // Another fiber already obtained new tokens while we waited
@@ -311,7 +330,7 @@ export const make = <D extends Discovered, C>(
           if (!rejected && Exit.isFailure(exit)) return yield* Effect.failCause(exit.cause)
         }
         const discovered = session?.discovered ??
-          (yield* timed("discovery", "discovering the authorization server", steps.discover(challenge)))
+          (yield* timed("discovery", "discovering the authorization server", steps.discover(challenge, context)))
         // MCP §Scope Selection Strategy: challenge scope > PRM scopes_supported > none; a re-authorization keeps
         // the previously requested scopes alongside the challenge's
         const scope = session?.requestedScope !== undefined
@@ -436,7 +455,9 @@ export const make = <D extends Discovered, C>(
               })
             }
             rounds++
-            const recovered = yield* recover401(tokens, challenge, !refreshed)
+            const recovered = yield* recover401(tokens, challenge, !refreshed, {
+              protocolVersion: req.headers.get("mcp-protocol-version") ?? undefined
+            })
             if (recovered.kind === "refreshed") refreshed = true
             if (recovered.kind === "authorized") {
               authorized = true

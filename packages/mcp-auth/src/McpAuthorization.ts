@@ -8,6 +8,7 @@
  * @see [MCP 2026-07-28 Authorization](https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization)
  * @since 0.1.0
  */
+import type { MachineClient } from "@mcpauth/oauth2-authorization/ClientCredentialsGrant"
 import * as LoopbackCallback from "@mcpauth/oauth2-authorization/LoopbackCallback"
 import { layer as OAuth2ClientLayer, OAuth2Client } from "@mcpauth/oauth2-authorization/OAuth2Client"
 import { accessTokenAudience, checkAudience } from "@mcpauth/oauth2-authorization/TokenSet"
@@ -43,6 +44,11 @@ import { createServer } from "node:net"
 import type { AuthEventSink } from "./AuthEvent.ts"
 import { ignore } from "./AuthEvent.ts"
 import * as AuthorizedFetch from "./AuthorizedFetch.ts"
+import {
+  layer as LegacyDiscoveryLayer,
+  LegacyDiscovery,
+  PROTOCOL_VERSION as LEGACY_VERSION
+} from "./LegacyDiscovery.ts"
 import { ClientRejected, McpAuthError, RefreshRejected, stepFailed } from "./McpAuthError.ts"
 import { parseScope } from "./ScopeSelection.ts"
 
@@ -86,8 +92,27 @@ export interface Discovered extends AuthorizedFetch.Discovered {
 export interface Options {
   /** The MCP server URL (e.g. `https://mcp.datadoghq.com/v1/mcp`). */
   readonly serverUrl: string
-  /** How the user signs in: `UserAgent.browser()`, `UserAgent.headless()`, or `UserAgent.programmatic(fn)`. */
-  readonly userAgent: UserAgent
+  /**
+   * How the user signs in: `UserAgent.browser()`, `UserAgent.headless()`, or `UserAgent.programmatic(fn)`. Required
+   * unless `machineClient` is set.
+   */
+  readonly userAgent?: UserAgent | undefined
+  /**
+   * A headless machine-to-machine client: tokens come from the OAuth 2.1 §4.2 client credentials grant with this
+   * client's secret or private key (RFC 7523), with no user, no browser and no registration. Discovery and `resource`
+   * are as for the authorization code flow.
+   *
+   * @see [MCP extension SEP-1046 - OAuth Client Credentials](https://github.com/modelcontextprotocol/ext-auth/blob/main/specification/draft/oauth-client-credentials.mdx)
+   */
+  readonly machineClient?: MachineClient | undefined
+  /**
+   * **Security-weakening.** Use the MCP 2025-03-26 discovery fallbacks for every server, not only for servers that
+   * negotiated that protocol (requests carrying `MCP-Protocol-Version: 2025-03-26`, for which they are always used):
+   * when no protected resource metadata exists, authorization server metadata from the server origin's
+   * `/.well-known/oauth-authorization-server` (its issuer is only checked to be on that origin, not RFC 8414 §3.3
+   * identical), else the default `/authorize`, `/token`, `/register` endpoints. Logged at warning level when used.
+   */
+  readonly legacy20250326?: boolean | undefined
   /** `client_name` and friends for dynamic registration. */
   readonly client?: {
     readonly name?: string | undefined
@@ -252,6 +277,7 @@ export const make = (options: Options) =>
     const cache = yield* RegistrationCache
     const oauth = yield* OAuth2Client
     const store = yield* TokenStore
+    const legacy = yield* Effect.serviceOption(LegacyDiscovery)
     const emit = options.events ?? ignore
     const serverUrl = options.serverUrl
     const configuredRedirect = new URL(options.redirectUri ?? "http://127.0.0.1:0/callback")
@@ -316,11 +342,54 @@ export const make = (options: Options) =>
       })
     }
 
-    const discover = (challenge: (AuthorizedFetch.BearerChallenge & { raw?: string }) | undefined) =>
+    // MCP 2025-03-26 §2.3: a server of that protocol has no protected resource metadata; its authorization server is
+    // found from the server URL's origin (only for servers that negotiated it, or when the user enabled it)
+    const discoverLegacy = Effect.gen(function*() {
+      if (Option.isNone(legacy)) {
+        return yield* stepFailed("discovery", new Error("MCP 2025-03-26 discovery is not available in this layer"))
+      }
+      const found = yield* legacy.value.discover(serverUrl).pipe(Effect.mapError((e) => stepFailed("metadata", e)))
+      const metadata = found.metadata as unknown as ServerMetadata
+      // RFC 8707 §2 / MCP §Canonical Server URI: without protected resource metadata, the canonical server URI
+      const resource = yield* Resource.canonicalize(serverUrl).pipe(Effect.mapError((e) => stepFailed("discovery", e)))
+      emit({
+        step: "metadata",
+        phase: "info",
+        message: found.url === undefined
+          ? `MCP ${LEGACY_VERSION} fallback: default endpoints of ${found.baseUrl}`
+          : `MCP ${LEGACY_VERSION} fallback: metadata from ${found.url}`,
+        ...(found.url === undefined ? {} : { url: found.url }),
+        data: { issuer: metadata.issuer, resource }
+      })
+      const discovered: Discovered = {
+        issuer: metadata.issuer,
+        resource,
+        metadata,
+        resourceScopesSupported: undefined,
+        authorizationServerScopesSupported: asArray(metadata.scopes_supported)
+      }
+      return discovered
+    })
+
+    const discover = (
+      challenge: (AuthorizedFetch.BearerChallenge & { raw?: string }) | undefined,
+      context?: AuthorizedFetch.DiscoveryContext
+    ) =>
       Effect.gen(function*() {
-        const prm = yield* prd.discover({ serverUrl, wwwAuthenticate: challenge?.raw }).pipe(
-          Effect.mapError((e) => stepFailed("discovery", e))
-        )
+        const found = yield* Effect.result(prd.discover({ serverUrl, wwwAuthenticate: challenge?.raw }))
+        if (found._tag === "Failure") {
+          const legacyServer = context?.protocolVersion === LEGACY_VERSION || options.legacy20250326 === true
+          // MCP 2025-03-26 §2.3: only when no protected resource metadata exists at all (a challenge that names one,
+          // or a metadata document that is invalid or mismatched, is never bypassed)
+          if (
+            legacyServer && found.failure.reason._tag === "MetadataNotFound" &&
+            challenge?.resource_metadata === undefined
+          ) {
+            return yield* discoverLegacy
+          }
+          return yield* stepFailed("discovery", found.failure)
+        }
+        const prm = found.success
         emit({
           step: "discovery",
           phase: "info",
@@ -379,8 +448,21 @@ export const make = (options: Options) =>
         return [`http://${configuredRedirect.hostname}:${port}${configuredRedirect.pathname}`]
       })
 
+    const machine = options.machineClient
+    // A machine-to-machine client is its own registration (OAuth 2.1 §4.2: a confidential client known to the server)
+    const machineInformation = (discovered: Discovered, m: MachineClient): ClientInformation => ({
+      issuer: discovered.issuer,
+      client_id: m.client_id,
+      ...(m.client_secret === undefined ? {} : { client_secret: m.client_secret }),
+      token_endpoint_auth_method: m.token_endpoint_auth_method ??
+        (m.private_key === undefined ? "client_secret_basic" : "private_key_jwt"),
+      redirect_uris: [],
+      source: "preregistered"
+    })
+
     const register = (discovered: Discovered) =>
       Effect.gen(function*() {
+        if (machine !== undefined) return machineInformation(discovered, machine)
         const redirectUris = yield* redirectUrisFor(discovered)
         const rejected = yield* Ref.getAndSet(pendingRejection, Option.none())
         const info = Option.isSome(rejected)
@@ -447,82 +529,115 @@ export const make = (options: Options) =>
 
     const signInLock = (discovered: Discovered) => `sign-in\u0000${discovered.issuer}\u0000${discovered.resource}`
 
+    // OAuth 2.1 §4.2: a machine-to-machine client asks for tokens itself (client credentials grant), no user agent
+    const authorizeMachine = (discovered: Discovered, m: MachineClient, scope: string | undefined) =>
+      Effect.gen(function*() {
+        emit({
+          step: "authorization",
+          phase: "info",
+          message: "client credentials grant (machine-to-machine)",
+          data: { scope: scope ?? "(omitted)", resource: discovered.resource }
+        })
+        const t = yield* oauth.clientCredentials({
+          metadata: discovered.metadata,
+          client: m,
+          resource: discovered.resource,
+          scope
+        }).pipe(Effect.mapError((e) => stepFailed("token", e)))
+        emit({
+          step: "token",
+          phase: "info",
+          message: "tokens received",
+          data: {
+            access_token: "[redacted]",
+            expires_at: t.expires_at === undefined ? "unknown" : new Date(t.expires_at).toISOString(),
+            scope: t.scope ?? "(not stated)",
+            ...audienceOf(t)
+          }
+        })
+        return { tokens: t as AuthorizedFetch.Tokens, client: machineInformation(discovered, m) }
+      })
+
+    const userAgent = options.userAgent
+
     const authorize = (discovered: Discovered, client: ClientInformation, scope: string | undefined) =>
-      store.withLock(
-        signInLock(discovered),
-        Effect.gen(function*() {
-          // Another process may have signed in while we waited for the lock: use its tokens when they fit
-          const latest = yield* store.latestForResource(discovered.resource, discovered.issuer)
-          const otherTokens = Option.isSome(latest) ? latest.value.tokens : undefined
-          if (Option.isSome(latest) && otherTokens !== undefined) {
-            const entry = latest.value
-            const seen = (yield* Ref.get(known)).get(`${entry.issuer}\u0000${entry.resource}\u0000${entry.client_id}`)
-            const covers = parseScope(scope).every((s) => parseScope(entry.requested_scope).includes(s))
-            const now = yield* Clock.currentTimeMillis
-            const valid = otherTokens.expires_at === undefined || otherTokens.expires_at > now
-            if ((seen === undefined || entry.updated_at > seen) && covers && valid) {
+      machine !== undefined ? authorizeMachine(discovered, machine, scope) : userAgent === undefined
+        ? Effect.fail(stepFailed("authorization", new Error("no userAgent is configured (and no machineClient)")))
+        : store.withLock(
+          signInLock(discovered),
+          Effect.gen(function*() {
+            // Another process may have signed in while we waited for the lock: use its tokens when they fit
+            const latest = yield* store.latestForResource(discovered.resource, discovered.issuer)
+            const otherTokens = Option.isSome(latest) ? latest.value.tokens : undefined
+            if (Option.isSome(latest) && otherTokens !== undefined) {
+              const entry = latest.value
+              const seen = (yield* Ref.get(known)).get(`${entry.issuer}\u0000${entry.resource}\u0000${entry.client_id}`)
+              const covers = parseScope(scope).every((s) => parseScope(entry.requested_scope).includes(s))
+              const now = yield* Clock.currentTimeMillis
+              const valid = otherTokens.expires_at === undefined || otherTokens.expires_at > now
+              if ((seen === undefined || entry.updated_at > seen) && covers && valid) {
+                emit({
+                  step: "authorization",
+                  phase: "info",
+                  message: "another process signed in meanwhile; using its tokens"
+                })
+                yield* remember(entry)
+                return { tokens: otherTokens as AuthorizedFetch.Tokens, client: clientFromStored(entry.client) }
+              }
+            }
+            return yield* Effect.scoped(Effect.gen(function*() {
+              const registered = new URL(client.redirect_uris[0] ?? configuredRedirect.href)
+              const listener = yield* LoopbackCallback.listen({
+                host: registered.hostname === "localhost" ? "localhost" : "127.0.0.1",
+                port: Number(registered.port || "80"),
+                path: registered.pathname,
+                // RFC 8252 §7.3: a pre-registered redirect URI is fixed; a dynamic client may move to a free port
+                fixedPort: client.source !== "dynamic",
+                timeout: options.callbackTimeout
+              })
+              let used = client
+              if (listener.redirectUri !== registered.href && client.source === "dynamic") {
+                emit({
+                  step: "registration",
+                  phase: "info",
+                  message: `port ${registered.port} is taken; registering ${listener.redirectUri}`
+                })
+                used = yield* registration.obtain(discovered.metadata, { redirectUris: [listener.redirectUri] })
+              }
               emit({
                 step: "authorization",
                 phase: "info",
-                message: "another process signed in meanwhile; using its tokens"
+                message: `waiting for the redirect to ${listener.redirectUri}`,
+                data: { scope: scope ?? "(omitted)", resource: discovered.resource }
               })
-              yield* remember(entry)
-              return { tokens: otherTokens as AuthorizedFetch.Tokens, client: clientFromStored(entry.client) }
-            }
-          }
-          return yield* Effect.scoped(Effect.gen(function*() {
-            const registered = new URL(client.redirect_uris[0] ?? configuredRedirect.href)
-            const listener = yield* LoopbackCallback.listen({
-              host: registered.hostname === "localhost" ? "localhost" : "127.0.0.1",
-              port: Number(registered.port || "80"),
-              path: registered.pathname,
-              // RFC 8252 §7.3: a pre-registered redirect URI is fixed; a dynamic client may move to a free port
-              fixedPort: client.source !== "dynamic",
-              timeout: options.callbackTimeout
-            })
-            let used = client
-            if (listener.redirectUri !== registered.href && client.source === "dynamic") {
+              const result = yield* oauth.authorize({
+                metadata: discovered.metadata,
+                client: used,
+                resource: discovered.resource,
+                scope,
+                userAgent,
+                listener
+              }).pipe(Effect.mapError((e) => toClientRejected(used, e) ?? stepFailed("authorization", e)))
+              const t = result.tokens
+              // RFC 8707 §2: warn when a JWT access token's aud does not include the resource we asked for
+              const bound = yield* checkAudience(t, discovered.resource)
               emit({
-                step: "registration",
+                step: "token",
                 phase: "info",
-                message: `port ${registered.port} is taken; registering ${listener.redirectUri}`
+                message: "tokens received",
+                data: {
+                  access_token: "[redacted]",
+                  expires_at: t.expires_at === undefined ? "unknown" : new Date(t.expires_at).toISOString(),
+                  scope: t.scope ?? "(not stated)",
+                  refresh_token: t.refresh_token === undefined ? "none" : "[redacted]",
+                  ...audienceOf(t),
+                  audience_matches_resource: bound
+                }
               })
-              used = yield* registration.obtain(discovered.metadata, { redirectUris: [listener.redirectUri] })
-            }
-            emit({
-              step: "authorization",
-              phase: "info",
-              message: `waiting for the redirect to ${listener.redirectUri}`,
-              data: { scope: scope ?? "(omitted)", resource: discovered.resource }
-            })
-            const result = yield* oauth.authorize({
-              metadata: discovered.metadata,
-              client: used,
-              resource: discovered.resource,
-              scope,
-              userAgent: options.userAgent,
-              listener
-            }).pipe(Effect.mapError((e) => toClientRejected(used, e) ?? stepFailed("authorization", e)))
-            const t = result.tokens
-            // RFC 8707 §2: warn when a JWT access token's aud does not include the resource we asked for
-            const bound = yield* checkAudience(t, discovered.resource)
-            emit({
-              step: "token",
-              phase: "info",
-              message: "tokens received",
-              data: {
-                access_token: "[redacted]",
-                expires_at: t.expires_at === undefined ? "unknown" : new Date(t.expires_at).toISOString(),
-                scope: t.scope ?? "(not stated)",
-                refresh_token: t.refresh_token === undefined ? "none" : "[redacted]",
-                ...audienceOf(t),
-                audience_matches_resource: bound
-              }
-            })
-            return { tokens: t as AuthorizedFetch.Tokens, client: used }
-          }))
-        })
-      ).pipe(Effect.mapError((e) => (e instanceof McpAuthError ? e : stepFailed("authorization", e))))
+              return { tokens: t as AuthorizedFetch.Tokens, client: used }
+            }))
+          })
+        ).pipe(Effect.mapError((e) => (e instanceof McpAuthError ? e : stepFailed("authorization", e))))
 
     const refresh = (session: AuthorizedFetch.Session<Discovered, ClientInformation>, tokens: AuthorizedFetch.Tokens) =>
       refreshSingleFlight(keyOf(session), {
@@ -712,6 +827,7 @@ export const layerDefault = (options: DefaultOptions): Layer.Layer<McpAuthorizat
     Layer.provide(registrationLayer),
     Layer.provideMerge(registrationCacheFromTokenStore),
     Layer.provide([
+      LegacyDiscoveryLayer({ allowLoopbackHttp: loopback }),
       ProtectedResourceDiscoveryLayer({ allowLoopbackHttp: loopback }),
       AsDiscoveryLayer({
         allowLoopbackHttp: loopback,

@@ -19,6 +19,13 @@ export * as AuthEvent from "./AuthEvent.ts"
 export * as AuthorizedFetch from "./AuthorizedFetch.ts"
 
 /**
+ * The MCP 2025-03-26 authorization server discovery, for servers of that protocol (no protected resource metadata):
+ *
+ * @since 0.1.0
+ */
+export * as LegacyDiscovery from "./LegacyDiscovery.ts"
+
+/**
  * The orchestrator's typed error: what went wrong while authorizing a request to an MCP server.
  *
  * @since 0.1.0
