@@ -41,7 +41,7 @@ describe("the Datadog client facade in a separate process (API-key mode)", () =>
           profile: "datadog",
           apiKey: API_KEY,
           appKey: APP_KEY,
-          rateLimit: { max: 2, windowMs: 1500 }
+          rateLimit: { max: 2, windowMs: 3000 }
         })
         const cwd = yield* tempDir("datadog")
         const out = yield* Child.run(script, ddEnv(sandbox.mcpUrl, API_KEY, APP_KEY, 3), { cwd, timeoutMs: 30_000 })

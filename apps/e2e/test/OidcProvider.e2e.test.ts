@@ -117,9 +117,9 @@ describe("oidc-provider directly, with an MCP server on the official SDK verifyi
     "a restart with an expired access token refreshes silently from the file store (no person needed)",
     () =>
       Effect.scoped(Effect.gen(function*() {
-        const { dir, op, rs } = yield* setUp({ accessToken: 2 })
+        const { dir, op, rs } = yield* setUp({ accessToken: 3 })
         yield* withMcp((c) => c.listTools()).pipe(Effect.provide(authLayer(rs, dir, viaLoopback(op), [])))
-        yield* Effect.sleep("2500 millis")
+        yield* Effect.sleep("3300 millis")
         const seenBefore = rs.seen.length
         const events: Array<AuthEvent> = []
         const who = yield* withMcp(async (c) => claimsOf(await c.callTool({ name: "whoami", arguments: {} }))).pipe(
