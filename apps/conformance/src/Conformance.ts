@@ -10,6 +10,7 @@ import { TokenStore } from "@mcpauth/token-store"
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client"
 import { Effect, Layer, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
+import { argumentsFor } from "./Arguments.ts"
 import { profileFor } from "./Profile.ts"
 import type { Profile } from "./Profile.ts"
 
@@ -39,21 +40,6 @@ const printEvent = (e: AuthEvent) =>
       e.data === undefined ? "" : ` ${JSON.stringify(e.data)}`
     }`
   )
-
-/** Arguments for a tool from its input schema: a user filling the form with plain values. */
-export const argumentsFor = (schema: unknown): Record<string, unknown> => {
-  const properties = (schema as { properties?: Record<string, { type?: string; enum?: Array<unknown> }> })
-    ?.properties ?? {}
-  const args: Record<string, unknown> = {}
-  let n = 2
-  for (const [name, property] of Object.entries(properties)) {
-    if (property.enum !== undefined && property.enum.length > 0) args[name] = property.enum[0]
-    else if (property.type === "number" || property.type === "integer") args[name] = n++
-    else if (property.type === "boolean") args[name] = true
-    else if (property.type === "string") args[name] = "conformance"
-  }
-  return args
-}
 
 interface Context {
   readonly client_id?: string

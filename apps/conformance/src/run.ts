@@ -10,7 +10,7 @@
  * `--sequential` runs every scenario on its own instead of the suites' parallel runs (for slow machines).
  */
 import { spawn } from "node:child_process"
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises"
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { dirname, join, relative, sep } from "node:path"
 import { fileURLToPath } from "node:url"
 import { summarize, toTable } from "./Summary.ts"
@@ -18,7 +18,9 @@ import type { ScenarioChecks } from "./Summary.ts"
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), "..")
 const resultsDir = join(appDir, ".test-results")
-const checksDir = join(resultsDir, "conformance")
+// One directory per run, so that two runs at once (two terminals, CI and a developer) never mix their checks
+const runsDir = join(resultsDir, "conformance")
+const checksDir = join(runsDir, `${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}`)
 const baseline = join(appDir, "conformance-baseline.yml")
 const cli = join(appDir, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js")
 const clientScript = join(appDir, "src", "client.ts")
@@ -86,17 +88,22 @@ const readChecks = async (): Promise<ReadonlyArray<ScenarioChecks>> => {
 }
 
 const main = async () => {
-  await rm(checksDir, { recursive: true, force: true })
+  // runs older than an hour are gone (a current run elsewhere is never touched)
+  await mkdir(runsDir, { recursive: true })
+  for (const entry of await readdir(runsDir, { withFileTypes: true })) {
+    const path = join(runsDir, entry.name)
+    if (Date.now() - (await stat(path)).mtimeMs > 3_600_000) await rm(path, { recursive: true, force: true })
+  }
   await mkdir(checksDir, { recursive: true })
   const started = Date.now()
   const cliFailures: Array<string> = []
   const expected = new Set<string>()
-  const all = sequential ? await listClientScenarios() : []
+  const all = await listClientScenarios()
   const plan: Array<{ label: string; args: ReadonlyArray<string> }> = []
   for (const run of RUNS) {
     if ("suite" in run && !sequential) {
       plan.push({ label: `suite ${run.suite}`, args: ["--suite", run.suite] })
-      for (const name of (await listClientScenarios()).filter(SUITE_MEMBERS[run.suite] ?? (() => false))) {
+      for (const name of all.filter(SUITE_MEMBERS[run.suite] ?? (() => false))) {
         expected.add(name)
       }
     } else if ("suite" in run) {
