@@ -198,6 +198,48 @@ type Loaded<D extends Discovered, C> = { readonly _tag: "Unloaded" } | {
   readonly session: Session<D, C> | undefined
 }
 
+/** A request body that can be sent again as it is (a request is retried after a 401 or a 403). */
+type ReplayableBody = Exclude<BodyInit, ReadableStream | FormData>
+
+const isReplayable = (body: BodyInit): body is ReplayableBody =>
+  typeof body === "string" || body instanceof ArrayBuffer || ArrayBuffer.isView(body) ||
+  body instanceof URLSearchParams || body instanceof Blob
+
+// Fetch §method normalization: these six are upper-cased, any other method is kept as given
+const NORMALIZED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"])
+const normalizeMethod = (method: string): string => {
+  const upper = method.toUpperCase()
+  return NORMALIZED_METHODS.has(upper) ? upper : method
+}
+
+interface Normalized {
+  readonly url: string
+  readonly method: string
+  readonly headers: Headers
+  readonly body: ReplayableBody | undefined
+}
+
+// The request as sent, and re-sent after a 401/403. A URL with a string (or other in-memory) body, which is what the
+// SDK transport sends, is used as it is: copying it through a `Request` stream cost about a tenth of a sandbox
+// round trip per call. A `Request` input or a streamed body is read into memory once, so that it can be re-sent.
+const normalize = (input: string | URL | Request, init: RequestInit | undefined): Effect.Effect<Normalized> =>
+  Effect.suspend(() => {
+    const body = init?.body ?? undefined
+    if (!(input instanceof Request) && (body === undefined || isReplayable(body))) {
+      return Effect.succeed({
+        url: new URL(input).href,
+        method: normalizeMethod(init?.method ?? "GET"),
+        headers: new Headers(init?.headers),
+        body
+      })
+    }
+    const req = new Request(input, init)
+    const read = req.method === "GET" || req.method === "HEAD"
+      ? Effect.undefined
+      : Effect.promise(() => req.arrayBuffer())
+    return Effect.map(read, (buffered) => ({ url: req.url, method: req.method, headers: req.headers, body: buffered }))
+  })
+
 /**
  * Builds the authorised fetch for one MCP server from its flow steps.
  *
@@ -385,7 +427,7 @@ export const make = <D extends Discovered, C>(
         }))
       })
 
-    const send = (url: string, base: RequestInit, body: ArrayBuffer | undefined, tokens: Tokens | undefined) =>
+    const send = (url: string, base: RequestInit, body: ReplayableBody | undefined, tokens: Tokens | undefined) =>
       Effect.tryPromise({
         try: (signal) => {
           const headers = new Headers(base.headers)
@@ -407,14 +449,12 @@ export const make = <D extends Discovered, C>(
 
     const request = (input: string | URL | Request, init?: RequestInit): Effect.Effect<Response, McpAuthError> =>
       Effect.gen(function*() {
-        const req = new Request(input, init)
+        const req = yield* normalize(input, init)
         // MCP §Token Handling: never send our token to anyone but the MCP server (same origin only)
         if (new URL(req.url).origin !== serverOrigin) {
           return yield* Effect.tryPromise({ try: () => baseFetch(input, init), catch: (e) => stepFailed("request", e) })
         }
-        const body = req.method === "GET" || req.method === "HEAD"
-          ? undefined
-          : yield* Effect.promise(() => req.arrayBuffer())
+        const body = req.body
         const base: RequestInit = {
           method: req.method,
           headers: req.headers,

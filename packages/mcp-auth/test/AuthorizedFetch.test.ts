@@ -461,6 +461,50 @@ describe("AuthorizedFetch", () => {
       assert.strictEqual(AuthorizedFetch.effectiveSkew(t({ expires_in: "soon" }), 60_000), 60_000)
     }))
 
+  it.live("a body sent as bytes is replayed intact after the 401", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const resource = yield* startResource
+      const { steps } = makeSteps(resource)
+      const af = yield* AuthorizedFetch.make({ serverUrl: resource.url, steps })
+      const bytes = new TextEncoder().encode(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }))
+      const res = yield* af.request(new URL(resource.url), { method: "POST", body: bytes })
+      assert.strictEqual(res.status, 200)
+      assert.deepStrictEqual(resource.seen.map((s) => [s.auth === undefined, s.rpc]), [
+        [true, "tools/list"],
+        [false, "tools/list"]
+      ])
+    })))
+
+  it.live("a Request with a streamed body is read once and replayed intact after the 401", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const resource = yield* startResource
+      const { steps } = makeSteps(resource)
+      const af = yield* AuthorizedFetch.make({ serverUrl: resource.url, steps })
+      const text = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "resources/list" })
+      const stream = new ReadableStream<Uint8Array>({
+        start: (controller) => {
+          controller.enqueue(new TextEncoder().encode(text))
+          controller.close()
+        }
+      })
+      const req = new Request(resource.url, { method: "POST", body: stream, duplex: "half" } as RequestInit)
+      const res = yield* af.request(req)
+      assert.strictEqual(res.status, 200)
+      assert.deepStrictEqual(resource.seen.map((s) => s.rpc), ["resources/list", "resources/list"])
+      assert.match(resource.seen[1]?.auth ?? "", /^Bearer at-\d+$/)
+    })))
+
+  it.live("a lower-case method is normalised as fetch does: a \"delete\" answered 401 starts no sign-in", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const resource = yield* startResource
+      const { steps, calls } = makeSteps(resource)
+      const af = yield* AuthorizedFetch.make({ serverUrl: resource.url, steps })
+      const res = yield* af.request(resource.url, { method: "delete" })
+      assert.strictEqual(res.status, 401)
+      assert.strictEqual(resource.seen[0]?.method, "DELETE")
+      assert.deepStrictEqual([calls.discover, calls.register, calls.authorize.length], [0, 0, 0])
+    })))
+
   it.live("a 401 on a DELETE (session termination) is returned as is: no sign-in starts", () =>
     Effect.scoped(Effect.gen(function*() {
       const resource = yield* startResource
