@@ -44,7 +44,7 @@ describe("the Datadog client facade in a separate process (API-key mode)", () =>
           rateLimit: { max: 2, windowMs: 3000 }
         })
         const cwd = yield* tempDir("datadog")
-        const out = yield* Child.run(script, ddEnv(sandbox.mcpUrl, API_KEY, APP_KEY, 3), { cwd, timeoutMs: 30_000 })
+        const out = yield* Child.run(script, ddEnv(sandbox.mcpUrl, API_KEY, APP_KEY, 3), { cwd, timeoutMs: 45_000 })
         assert.strictEqual(out.code, 0, `${out.stdout}\n${out.stderr}`)
         const r = Child.result<DatadogResult>(out)
         assert.include(r.tools, "search_datadog_logs")
@@ -63,7 +63,7 @@ describe("the Datadog client facade in a separate process (API-key mode)", () =>
         assert.notInclude(out.stdout + out.stderr, API_KEY)
         assert.notInclude(out.stdout + out.stderr, APP_KEY)
       })),
-    45_000
+    60_000
   )
 
   it.live(
@@ -73,7 +73,7 @@ describe("the Datadog client facade in a separate process (API-key mode)", () =>
         const sandbox = yield* sandboxResource({ profile: "datadog", apiKey: API_KEY, appKey: APP_KEY })
         const cwd = yield* tempDir("datadog-wrong")
         const wrong = "e2e-wrong-app-key-3b9e70"
-        const out = yield* Child.run(script, ddEnv(sandbox.mcpUrl, API_KEY, wrong, 1), { cwd, timeoutMs: 30_000 })
+        const out = yield* Child.run(script, ddEnv(sandbox.mcpUrl, API_KEY, wrong, 1), { cwd, timeoutMs: 45_000 })
         assert.strictEqual(out.code, 2, `${out.stdout}\n${out.stderr}`)
         const line = out.stdout.split("\n").find((l) => l.startsWith("REJECTED ")) ?? "REJECTED {}"
         const rejected = JSON.parse(line.slice("REJECTED ".length)) as { tag?: string; message?: string }
@@ -82,6 +82,6 @@ describe("the Datadog client facade in a separate process (API-key mode)", () =>
         assert.isAbove(sandbox.stats().requests.filter((q) => q.status === 401).length, 0)
         for (const secret of [API_KEY, wrong]) assert.notInclude(out.stdout + out.stderr, secret)
       })),
-    45_000
+    60_000
   )
 })

@@ -71,7 +71,7 @@ describe("processes sharing the file token store", () => {
         assert.notInclude(r.steps, "refresh:start")
         assert.strictEqual(r.access, first.access)
       })),
-    60_000
+    90_000
   )
 
   it.live(
@@ -125,6 +125,6 @@ describe("processes sharing the file token store", () => {
         // no request was refused for an expired or revoked token (a reused refresh token would revoke the grant)
         assert.deepStrictEqual(sandbox.stats().requests.slice(before).filter((r) => r.status === 401), [])
       })),
-    60_000
+    90_000
   )
 })

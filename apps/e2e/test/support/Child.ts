@@ -40,7 +40,7 @@ export const start = (
         for (const w of waiters) if (stdout.split("\n").includes(w.text)) w.resolve()
       })
       child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
-      const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000)
+      const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 45_000)
       const done = new Promise<ChildOutcome>((resolve) =>
         child.on("close", (code) => {
           clearTimeout(timer)
