@@ -56,13 +56,13 @@ const startResource = (issuer: string, jwksUri: string) =>
         }
         const token = req.headers.authorization?.startsWith("Bearer ") ? req.headers.authorization.slice(7) : ""
         const challenge = `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"`
-        verify(jwksUri, token, `${origin}/mcp`).then((ok) => {
-          if (!ok) {
-            res.writeHead(401, { "www-authenticate": challenge }).end()
-            return
-          }
-          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }))
-        }, () => res.writeHead(500).end())
+        verify(jwksUri, token, `${origin}/mcp`).then(
+          (ok) =>
+            ok
+              ? res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }))
+              : res.writeHead(401, { "www-authenticate": challenge }).end(),
+          () => res.writeHead(500).end()
+        )
       })
       server.listen(0, "127.0.0.1", () => {
         origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`

@@ -3,7 +3,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Redacted } from "effect"
 import { generateKeyPairSync } from "node:crypto"
-import { ClientCredentialsGrant, OAuth2AuthorizationError, OAuth2Client } from "../src/index.ts"
+import { ClientCredentialsGrant, OAuth2Client } from "../src/index.ts"
+import type { OAuth2AuthorizationError } from "../src/index.ts"
 import { jwtPayload, metadataOf, startProvider, TestLayer } from "./helpers.ts"
 
 const RESOURCE = "http://127.0.0.1:9/mcp"
@@ -195,7 +196,7 @@ describe("ClientCredentialsGrant pure parts", () => {
     }))
 
   it.effect("OAuth 2.1 §4.2.1 / RFC 8707 §2.2: the request carries grant_type, scope, resource and the assertion", () =>
-    Effect.gen(function*() {
+    Effect.sync(() => {
       const request = ClientCredentialsGrant.buildClientCredentialsRequest({
         tokenEndpoint: "https://as.example.com/token",
         client: { client_id: "c" },
