@@ -10,6 +10,7 @@ import type { OidcProviderHandle } from "@mcpauth/testing/OidcProvider"
 import { TokenStore } from "@mcpauth/token-store"
 import { Effect, Layer, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
+import * as Child from "./support/Child.ts"
 import { tempDir, withMcp } from "./support/Fixtures.ts"
 import { acquireResourceServer } from "./support/ResourceServer.ts"
 import type { ResourceServer } from "./support/ResourceServer.ts"
@@ -111,6 +112,39 @@ describe("oidc-provider directly, with an MCP server on the official SDK verifyi
         assert.strictEqual(rs.seen[1]?.path, "/.well-known/oauth-protected-resource/mcp")
       })),
     45_000
+  )
+
+  it.live(
+    "a reconnect in a NEW process (same file store) reaches neither the authorization server nor discovery",
+    () =>
+      Effect.scoped(Effect.gen(function*() {
+        const { dir, op, rs } = yield* setUp()
+        yield* withMcp((c) => c.listTools()).pipe(Effect.provide(authLayer(rs, dir, viaLoopback(op), [])))
+        const tokenCalls = op.tokenCalls().length
+        const seenBefore = rs.seen.length
+        // the child process has no way to sign in (a sign-in fails it)
+        const out = yield* Child.run(Child.fixture("mcp-client.ts"), {
+          SERVER_URL: rs.mcpUrl,
+          STORE_DIR: dir,
+          USER_AGENT: "none",
+          CALL_TOOL: "whoami"
+        })
+        assert.strictEqual(out.code, 0, out.stderr)
+        const r = Child.result<{ tools: number; toolOk: boolean; steps: ReadonlyArray<string> }>(out)
+        assert.strictEqual(r.tools, 2)
+        assert.isTrue(r.toolOk)
+        assert.include(r.steps, "restore:info")
+        assert.strictEqual(op.tokenCalls().length, tokenCalls)
+        const later = rs.seen.slice(seenBefore)
+        assert.isAbove(later.length, 2)
+        // every request of the new process carried a token the server verified for its own audience
+        for (const req of later) {
+          assert.strictEqual(req.path, "/mcp")
+          assert.strictEqual(req.aud, rs.mcpUrl)
+          assert.isBelow(req.status, 400)
+        }
+      })),
+    90_000
   )
 
   it.live(

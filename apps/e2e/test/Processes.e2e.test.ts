@@ -38,11 +38,11 @@ const firstConnect = (sandbox: Sandbox, dir: string) =>
   })
 
 describe("processes sharing the file token store", () => {
-  it.live(
-    "a reconnect in a NEW process reuses the stored session: zero discovery, registration or token requests",
-    () =>
+  it.live.each(["datadog", "strict"] as const)(
+    "%s profile: a reconnect in a NEW process reuses the stored session: zero discovery, registration or token requests",
+    (profile) =>
       Effect.scoped(Effect.gen(function*() {
-        const sandbox = yield* sandboxResource({ profile: "datadog", rateLimit: false })
+        const sandbox = yield* sandboxResource({ profile, rateLimit: false })
         const dir = yield* tempDir("reconnect")
         const first = yield* firstConnect(sandbox, dir)
 
