@@ -558,86 +558,95 @@ export const make = (options: Options) =>
         return { tokens: t as AuthorizedFetch.Tokens, client: machineInformation(discovered, m) }
       })
 
-    const userAgent = options.userAgent
-
-    const authorize = (discovered: Discovered, client: ClientInformation, scope: string | undefined) =>
-      machine !== undefined ? authorizeMachine(discovered, machine, scope) : userAgent === undefined
-        ? Effect.fail(stepFailed("authorization", new Error("no userAgent is configured (and no machineClient)")))
-        : store.withLock(
-          signInLock(discovered),
-          Effect.gen(function*() {
-            // Another process may have signed in while we waited for the lock: use its tokens when they fit
-            const latest = yield* store.latestForResource(discovered.resource, discovered.issuer)
-            const otherTokens = Option.isSome(latest) ? latest.value.tokens : undefined
-            if (Option.isSome(latest) && otherTokens !== undefined) {
-              const entry = latest.value
-              const seen = (yield* Ref.get(known)).get(`${entry.issuer}\u0000${entry.resource}\u0000${entry.client_id}`)
-              const covers = parseScope(scope).every((s) => parseScope(entry.requested_scope).includes(s))
-              const now = yield* Clock.currentTimeMillis
-              const valid = otherTokens.expires_at === undefined || otherTokens.expires_at > now
-              if ((seen === undefined || entry.updated_at > seen) && covers && valid) {
-                emit({
-                  step: "authorization",
-                  phase: "info",
-                  message: "another process signed in meanwhile; using its tokens"
-                })
-                yield* remember(entry)
-                return { tokens: otherTokens as AuthorizedFetch.Tokens, client: clientFromStored(entry.client) }
-              }
-            }
-            return yield* Effect.scoped(Effect.gen(function*() {
-              const registered = new URL(client.redirect_uris[0] ?? configuredRedirect.href)
-              const listener = yield* LoopbackCallback.listen({
-                host: registered.hostname === "localhost" ? "localhost" : "127.0.0.1",
-                port: Number(registered.port || "80"),
-                path: registered.pathname,
-                // RFC 8252 §7.3: a pre-registered redirect URI is fixed; a dynamic client may move to a free port
-                fixedPort: client.source !== "dynamic",
-                timeout: options.callbackTimeout
-              })
-              let used = client
-              if (listener.redirectUri !== registered.href && client.source === "dynamic") {
-                emit({
-                  step: "registration",
-                  phase: "info",
-                  message: `port ${registered.port} is taken; registering ${listener.redirectUri}`
-                })
-                used = yield* registration.obtain(discovered.metadata, { redirectUris: [listener.redirectUri] })
-              }
+    const authorizeWithUser = (
+      discovered: Discovered,
+      client: ClientInformation,
+      scope: string | undefined,
+      userAgent: UserAgent
+    ) =>
+      store.withLock(
+        signInLock(discovered),
+        Effect.gen(function*() {
+          // Another process may have signed in while we waited for the lock: use its tokens when they fit
+          const latest = yield* store.latestForResource(discovered.resource, discovered.issuer)
+          const otherTokens = Option.isSome(latest) ? latest.value.tokens : undefined
+          if (Option.isSome(latest) && otherTokens !== undefined) {
+            const entry = latest.value
+            const seen = (yield* Ref.get(known)).get(`${entry.issuer}\u0000${entry.resource}\u0000${entry.client_id}`)
+            const covers = parseScope(scope).every((s) => parseScope(entry.requested_scope).includes(s))
+            const now = yield* Clock.currentTimeMillis
+            const valid = otherTokens.expires_at === undefined || otherTokens.expires_at > now
+            if ((seen === undefined || entry.updated_at > seen) && covers && valid) {
               emit({
                 step: "authorization",
                 phase: "info",
-                message: `waiting for the redirect to ${listener.redirectUri}`,
-                data: { scope: scope ?? "(omitted)", resource: discovered.resource }
+                message: "another process signed in meanwhile; using its tokens"
               })
-              const result = yield* oauth.authorize({
-                metadata: discovered.metadata,
-                client: used,
-                resource: discovered.resource,
-                scope,
-                userAgent,
-                listener
-              }).pipe(Effect.mapError((e) => toClientRejected(used, e) ?? stepFailed("authorization", e)))
-              const t = result.tokens
-              // RFC 8707 §2: warn when a JWT access token's aud does not include the resource we asked for
-              const bound = yield* checkAudience(t, discovered.resource)
+              yield* remember(entry)
+              return { tokens: otherTokens as AuthorizedFetch.Tokens, client: clientFromStored(entry.client) }
+            }
+          }
+          return yield* Effect.scoped(Effect.gen(function*() {
+            const registered = new URL(client.redirect_uris[0] ?? configuredRedirect.href)
+            const listener = yield* LoopbackCallback.listen({
+              host: registered.hostname === "localhost" ? "localhost" : "127.0.0.1",
+              port: Number(registered.port || "80"),
+              path: registered.pathname,
+              // RFC 8252 §7.3: a pre-registered redirect URI is fixed; a dynamic client may move to a free port
+              fixedPort: client.source !== "dynamic",
+              timeout: options.callbackTimeout
+            })
+            let used = client
+            if (listener.redirectUri !== registered.href && client.source === "dynamic") {
               emit({
-                step: "token",
+                step: "registration",
                 phase: "info",
-                message: "tokens received",
-                data: {
-                  access_token: "[redacted]",
-                  expires_at: t.expires_at === undefined ? "unknown" : new Date(t.expires_at).toISOString(),
-                  scope: t.scope ?? "(not stated)",
-                  refresh_token: t.refresh_token === undefined ? "none" : "[redacted]",
-                  ...audienceOf(t),
-                  audience_matches_resource: bound
-                }
+                message: `port ${registered.port} is taken; registering ${listener.redirectUri}`
               })
-              return { tokens: t as AuthorizedFetch.Tokens, client: used }
-            }))
-          })
-        ).pipe(Effect.mapError((e) => (e instanceof McpAuthError ? e : stepFailed("authorization", e))))
+              used = yield* registration.obtain(discovered.metadata, { redirectUris: [listener.redirectUri] })
+            }
+            emit({
+              step: "authorization",
+              phase: "info",
+              message: `waiting for the redirect to ${listener.redirectUri}`,
+              data: { scope: scope ?? "(omitted)", resource: discovered.resource }
+            })
+            const result = yield* oauth.authorize({
+              metadata: discovered.metadata,
+              client: used,
+              resource: discovered.resource,
+              scope,
+              userAgent,
+              listener
+            }).pipe(Effect.mapError((e) => toClientRejected(used, e) ?? stepFailed("authorization", e)))
+            const t = result.tokens
+            // RFC 8707 §2: warn when a JWT access token's aud does not include the resource we asked for
+            const bound = yield* checkAudience(t, discovered.resource)
+            emit({
+              step: "token",
+              phase: "info",
+              message: "tokens received",
+              data: {
+                access_token: "[redacted]",
+                expires_at: t.expires_at === undefined ? "unknown" : new Date(t.expires_at).toISOString(),
+                scope: t.scope ?? "(not stated)",
+                refresh_token: t.refresh_token === undefined ? "none" : "[redacted]",
+                ...audienceOf(t),
+                audience_matches_resource: bound
+              }
+            })
+            return { tokens: t as AuthorizedFetch.Tokens, client: used }
+          }))
+        })
+      ).pipe(Effect.mapError((e) => (e instanceof McpAuthError ? e : stepFailed("authorization", e))))
+
+    // A machine client uses the client credentials grant; everyone else the authorization code flow with a user agent
+    const authorize = (discovered: Discovered, client: ClientInformation, scope: string | undefined) =>
+      machine !== undefined
+        ? authorizeMachine(discovered, machine, scope)
+        : options.userAgent === undefined
+        ? Effect.fail(stepFailed("authorization", new Error("no userAgent is configured (and no machineClient)")))
+        : authorizeWithUser(discovered, client, scope, options.userAgent)
 
     const refresh = (session: AuthorizedFetch.Session<Discovered, ClientInformation>, tokens: AuthorizedFetch.Tokens) =>
       refreshSingleFlight(keyOf(session), {
