@@ -45,18 +45,33 @@ export const pidAlive = (pid: number): boolean => {
 const failure = (operation: string, path: string) => (error: unknown) =>
   fail(new StorageFailure({ operation, path, detail: String((error as Error)?.message ?? error) }))
 
+const NO_HARD_LINKS = new Set(["ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV", "EPERM"])
+
 const tryCreate = (path: string, content: LockContent) =>
   Effect.tryPromise({
     try: async () => {
-      // O_CREAT | O_EXCL: exactly one process creates the lock file
-      const handle = await Fs.open(path, "wx", 0o600)
+      // The lock file appears with its content complete: written to a temporary file of ours, then hard-linked into
+      // place; link(2) fails with EEXIST when the lock exists, atomically, as O_CREAT | O_EXCL does. (A lock file
+      // created empty and filled afterwards could be read empty by a waiting process, taken for "unreadable, stale"
+      // and broken while its owner held it: two holders, e.g. two refreshes with the same rotating refresh token.)
+      const temp = `${path}.${content.owner}.tmp`
+      await Fs.writeFile(temp, JSON.stringify(content), { mode: 0o600 })
       try {
-        await handle.writeFile(JSON.stringify(content))
-        await handle.sync()
+        await Fs.link(temp, path)
+        return true
+      } catch (error) {
+        if (!NO_HARD_LINKS.has((error as NodeJS.ErrnoException).code ?? "")) throw error
+        // a file system without hard links: create the lock exclusively in place, then fill it
+        const handle = await Fs.open(path, "wx", 0o600)
+        try {
+          await handle.writeFile(JSON.stringify(content))
+        } finally {
+          await handle.close()
+        }
+        return true
       } finally {
-        await handle.close()
+        await Fs.unlink(temp).catch(() => {})
       }
-      return true
     },
     catch: (error) => error as NodeJS.ErrnoException
   }).pipe(
