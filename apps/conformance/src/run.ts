@@ -38,10 +38,9 @@ export const RUNS: ReadonlyArray<{ readonly suite: string } | { readonly scenari
 
 const sequential = process.argv.includes("--sequential")
 
-// The CLI splits the command on spaces (no quoting), so the paths must have none.
-const command = [process.execPath, clientScript].map((p) => (p.includes(" ") ? relative(process.cwd(), p) : p)).join(
-  " "
-)
+// The CLI splits the command on spaces (no quoting) and runs it from its own working directory (this app), so a path
+// with a space is given relative to the app.
+const command = [process.execPath, clientScript].map((p) => (p.includes(" ") ? relative(appDir, p) : p)).join(" ")
 
 const runCli = (args: ReadonlyArray<string>): Promise<{ code: number; output: string }> =>
   new Promise((resolve) => {
@@ -57,12 +56,14 @@ const runCli = (args: ReadonlyArray<string>): Promise<{ code: number; output: st
     child.on("error", (error) => resolve({ code: 1, output: String(error) }))
   })
 
-/** The scenario names of a suite, as the CLI lists them (for `--sequential`). */
+/** Every client scenario name, as the CLI lists them. */
 const listClientScenarios = async (): Promise<ReadonlyArray<string>> => {
   const { output } = await runCli(["list", "--client"])
   return [...output.matchAll(/^\s+- (\S+)/gm)].map((m) => m[1] as string)
 }
 
+// The members of each suite in the pinned CLI (0.1.16): the scenarios that must have results, and what
+// `--sequential` runs one by one
 const SUITE_MEMBERS: Record<string, (name: string) => boolean> = {
   auth: (n) =>
     n.startsWith("auth/") && !n.startsWith("auth/2025-03-26-") && !n.startsWith("auth/client-credentials-") &&
