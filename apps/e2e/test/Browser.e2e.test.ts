@@ -7,7 +7,7 @@ import { McpAuthorization } from "@mcpauth/mcp-auth"
 import type { AuthEvent } from "@mcpauth/mcp-auth/AuthEvent"
 import { UserAgent } from "@mcpauth/oauth2-authorization"
 import { TokenStore } from "@mcpauth/token-store"
-import { Effect, Layer } from "effect"
+import { Cause, Effect, Exit, Layer } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { join } from "node:path"
 import type { BrowserContext } from "playwright-core"
@@ -30,13 +30,18 @@ interface Journey {
   readonly consentClient: string
   readonly finalUrl: URL
   readonly finalStatus: number | undefined
-  readonly successHeading: string
-  readonly successText: string
+  readonly heading: string
+  readonly pageText: string
   readonly screenshots: ReadonlyArray<string>
 }
 
-// What a person does: open the URL, type the test account's credentials, press approve, read the last page.
-const walk = async (context: BrowserContext, url: string, shotPrefix: string): Promise<Journey> => {
+// What a person does: open the URL, type the test account's credentials, press approve (or deny), read the last page.
+const walk = async (
+  context: BrowserContext,
+  url: string,
+  shotPrefix: string,
+  choice: "approve" | "deny" = "approve"
+): Promise<Journey> => {
   const authorizationUrl = new URL(url)
   const redirectUri = authorizationUrl.searchParams.get("redirect_uri") ?? ""
   const page = await context.newPage()
@@ -60,18 +65,18 @@ const walk = async (context: BrowserContext, url: string, shotPrefix: string): P
     await shoot("2-consent")
     // the last redirect goes to our loopback listener, which answers once the code has been exchanged
     const response = page.waitForResponse((r) => r.url().startsWith(redirectUri))
-    await page.locator("#approve").click()
+    await page.locator(`#${choice}`).click()
     const finalStatus = (await response).status()
     await page.waitForURL((u) => u.href.startsWith(redirectUri), { waitUntil: "load" })
-    await shoot("3-success")
+    await shoot(choice === "approve" ? "3-success" : "3-denied")
     return {
       authorizationUrl,
       consentScope,
       consentClient,
       finalUrl: new URL(page.url()),
       finalStatus,
-      successHeading: (await page.locator("h1").textContent()) ?? "",
-      successText: (await page.locator("body").textContent()) ?? "",
+      heading: (await page.locator("h1").textContent()) ?? "",
+      pageText: (await page.locator("body").textContent()) ?? "",
       screenshots: shots
     }
   } finally {
@@ -140,8 +145,8 @@ describe("a person signs in with a real browser (headless Chromium)", () => {
         assert.strictEqual(j.finalUrl.searchParams.get("iss"), sandbox.issuer)
         // our success page, answered after the code was exchanged
         assert.strictEqual(j.finalStatus, 200)
-        assert.strictEqual(j.successHeading, "Signed in")
-        assert.include(j.successText, "You can close this window")
+        assert.strictEqual(j.heading, "Signed in")
+        assert.include(j.pageText, "You can close this window")
         assert.lengthOf(j.screenshots, 3)
 
         // the client lists tools with the token the browser sign-in produced
@@ -150,6 +155,46 @@ describe("a person signs in with a real browser (headless Chromium)", () => {
         assert.strictEqual(count(sandbox, isToken), 1)
         assert.isAtLeast(count(sandbox, isAuthorize), 1)
         assert.isTrue(events.some((e) => e.step === "token"))
+      })),
+    60_000
+  )
+
+  it.live(
+    "RFC 6749 §4.1.2.1: the person denies on the consent page: our callback shows the failure, the client gets access_denied",
+    () =>
+      Effect.scoped(Effect.gen(function*() {
+        yield* ensureArtifactsDir
+        const sandbox = yield* sandboxResource({ profile: "datadog", consent: "page", rateLimit: false })
+        const dir = yield* tempDir("browser-deny")
+        const context = yield* browserContext
+        let journey: Promise<Journey> | undefined
+        const userAgent = UserAgent.browser({
+          open: (url) => {
+            journey = walk(context, url, "browser-deny", "deny")
+            return journey
+          }
+        })
+        const layer = McpAuthorization.layerDefault({
+          serverUrl: sandbox.mcpUrl,
+          userAgent,
+          client: { name: "mcpauth e2e (browser)" },
+          allowLoopbackHttp: true,
+          callbackTimeout: "30 seconds",
+          store: TokenStore.layerFile({ directory: dir })
+        }).pipe(Layer.provide(FetchHttpClient.layer))
+
+        const listed = yield* Effect.exit(withMcp((c) => c.listTools()).pipe(Effect.provide(layer)))
+        const j = yield* Effect.promise(() => journey ?? Promise.reject(new Error("no journey")))
+        // the browser ended on our loopback callback with error=access_denied and saw our failure page
+        assert.strictEqual(j.finalUrl.searchParams.get("error"), "access_denied")
+        assert.isNull(j.finalUrl.searchParams.get("code"))
+        assert.strictEqual(j.finalStatus, 400)
+        assert.strictEqual(j.heading, "Sign-in failed")
+        assert.include(j.pageText, "access_denied")
+        // the client failed with that reason, and no token was ever requested
+        assert.isTrue(Exit.isFailure(listed))
+        assert.include(Exit.isFailure(listed) ? String(Cause.squash(listed.cause)) : "", "access_denied")
+        assert.strictEqual(count(sandbox, isToken), 0)
       })),
     60_000
   )
