@@ -157,13 +157,17 @@ const run = async (task: Task): Promise<void> => {
         const ready = performance.now()
         return { connectMs: ready - t0, processStartToToolsMs: ready, tools: tools.tools.length, info }
       }, task.registrationEndpoint)
-      const refreshes = out.info.ours?.events.filter((e) => e.step === "refresh" && e.phase === "done").length
+      const events = out.info.ours?.events
+      const refreshes = events?.filter((e) => e.step === "refresh" && e.phase === "done").length
+      // where our client spent its time (the steps' own durations; never secrets)
+      const steps = events?.filter((e) => e.phase === "done" && e.durationMs !== undefined)
+        .map((e) => ({ step: e.step, ms: e.durationMs }))
       result({
         connectMs: out.connectMs,
         processStartToToolsMs: out.processStartToToolsMs,
         tools: out.tools,
         interactions: out.info.interactions(),
-        ...(refreshes === undefined ? {} : { refreshEvents: refreshes })
+        ...(refreshes === undefined ? {} : { refreshEvents: refreshes, steps })
       })
       return
     }
