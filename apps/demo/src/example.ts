@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs"
 import { join } from "node:path"
 
 const dir = join(import.meta.dirname, "examples")
-const names = readdirSync(dir).filter((f) => f.endsWith(".ts")).map((f) => f.replace(/\.ts$/, "")).sort()
+const names = readdirSync(dir).filter((f) => f.endsWith(".ts")).map((f) => f.replace(/\.ts$/, "")).toSorted()
 const name = process.argv[2]
 if (name === undefined || name === "--list" || !names.includes(name)) {
   if (name !== undefined && name !== "--list") console.error(`no example named "${name}"`)
