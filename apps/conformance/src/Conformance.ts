@@ -77,7 +77,7 @@ const authLayer = (serverUrl: string, profile: Profile, context: Context) =>
     // (http://localhost:PORT), which the MCP rules would otherwise refuse
     allowLoopbackHttp: true,
     store: TokenStore.layerMemory,
-    clientIdMetadataDocument: { url: CLIENT_ID_METADATA_DOCUMENT_URL },
+    ...(profile.clientIdMetadataDocument ? { clientIdMetadataDocument: { url: CLIENT_ID_METADATA_DOCUMENT_URL } } : {}),
     ...(profile.machineToMachine ? { machineClient: machineClientOf(context) } : {}),
     ...(profile.legacy20250326 ? { legacy20250326: true } : {}),
     ...(profile.preregistered && context.client_id !== undefined

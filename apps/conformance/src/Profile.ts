@@ -14,9 +14,20 @@ export interface Profile {
   readonly machineToMachine: boolean
   /** The user knows the server speaks the 2025-03-26 protocol (enables its discovery fallbacks). */
   readonly legacy20250326: boolean
+  /**
+   * The user hosts a client ID metadata document for this server. Offered only where the scenario is about it: the
+   * suite tries to fetch a configured document URL when some scenarios end, and `conformance-test.local` is not a
+   * loopback name, so offering it elsewhere would make the run look a name up outside 127.0.0.1.
+   */
+  readonly clientIdMetadataDocument: boolean
 }
 
-const base: Profile = { preregistered: false, machineToMachine: false, legacy20250326: false }
+const base: Profile = {
+  preregistered: false,
+  machineToMachine: false,
+  legacy20250326: false,
+  clientIdMetadataDocument: false
+}
 
 /**
  * The configuration for a scenario name.
@@ -25,6 +36,8 @@ export const profileFor = (scenario: string): Profile => {
   switch (scenario) {
     case "auth/pre-registration":
       return { ...base, preregistered: true }
+    case "auth/basic-cimd":
+      return { ...base, clientIdMetadataDocument: true }
     case "auth/client-credentials-basic":
     case "auth/client-credentials-jwt":
       return { ...base, machineToMachine: true }

@@ -31,6 +31,9 @@ describe("conformance runner", () => {
       assert.isTrue(profileFor("auth/client-credentials-jwt").machineToMachine)
       assert.isTrue(profileFor("auth/pre-registration").preregistered)
       assert.isTrue(profileFor("auth/2025-03-26-oauth-endpoint-fallback").legacy20250326)
+      // a client ID metadata document only where the scenario is about it (no lookup of a non-loopback name)
+      assert.isTrue(profileFor("auth/basic-cimd").clientIdMetadataDocument)
+      assert.isFalse(profileFor("auth/offline-access-scope").clientIdMetadataDocument)
       assert.deepStrictEqual(profileFor("auth/resource-mismatch"), profileFor("auth/metadata-default"))
     }))
 
