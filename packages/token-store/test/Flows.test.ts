@@ -63,18 +63,33 @@ const must = <A>(value: A | undefined): A => {
 const sha = (r: Redacted.Redacted<string> | undefined) =>
   r === undefined ? "" : createHash("sha256").update(Redacted.value(r)).digest("hex")
 
-const runChild = (env: Record<string, string>) =>
-  Effect.callback<{ code: number | null; stdout: string; stderr: string }>((resume) => {
-    const child = spawn(process.execPath, [new URL("./fixtures/refresh-child.ts", import.meta.url).pathname], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"]
+// Two child processes released together: each says READY once loaded; when both have, both get GO.
+const runChildrenTogether = (env: Record<string, string>, count: number) =>
+  Effect.callback<ReadonlyArray<{ code: number | null; stdout: string; stderr: string }>>((resume) => {
+    const results: Array<{ code: number | null; stdout: string; stderr: string }> = []
+    let ready = 0
+    const children = Array.from({ length: count }, () => {
+      const child = spawn(process.execPath, [new URL("./fixtures/refresh-child.ts", import.meta.url).pathname], {
+        env: { ...process.env, ...env },
+        stdio: ["pipe", "pipe", "pipe"]
+      })
+      const result = { code: null as number | null, stdout: "", stderr: "" }
+      child.stdout.on("data", (d: Buffer) => {
+        const before = result.stdout.includes("READY")
+        result.stdout += d.toString()
+        if (!before && result.stdout.includes("READY") && ++ready === count) {
+          for (const c of children) c.stdin.end("GO\n")
+        }
+      })
+      child.stderr.on("data", (d: Buffer) => (result.stderr += d.toString()))
+      child.on("close", (code) => {
+        result.code = code
+        results.push(result)
+        if (results.length === count) resume(Effect.succeed(results))
+      })
+      return child
     })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
-    child.on("close", (code) => resume(Effect.succeed({ code, stdout, stderr })))
-    return Effect.sync(() => child.kill())
+    return Effect.sync(() => children.forEach((c) => c.kill()))
   })
 
 describe("TokenStore with oauth2-authorization against oidc-provider", () => {
@@ -142,10 +157,9 @@ describe("TokenStore with oauth2-authorization against oidc-provider", () => {
         const env = {
           STORE_DIR: dir,
           STORE_KEY: JSON.stringify({ issuer: op.issuer, resource: RESOURCE, client_id: signedIn.client_id }),
-          START_AT: String(Date.now() + 1500),
           REFRESH_DELAY_MS: "400"
         }
-        const results = yield* Effect.all([runChild(env), runChild(env)], { concurrency: 2 })
+        const results = yield* runChildrenTogether(env, 2)
         for (const r of results) assert.strictEqual(r.code, 0, r.stderr)
         const outputs = results.map((r) => {
           const line = r.stdout.split("\n").find((l) => l.startsWith("RESULT ")) ?? "RESULT {}"
