@@ -380,8 +380,7 @@ const oursAccessToken = async (dir: string) => {
   throw new Error(`no stored access token in ${dir}`)
 }
 
-const concurrency = async (kind: "ours" | "sdk-oauth") => {
-  const ttl = N.concurrencyTtl
+const concurrencyOnce = async (kind: "ours" | "sdk-oauth", ttl: number) => {
   const s = await sandbox({ profile: "datadog", accessTokenTtlSeconds: ttl })
   const state = join(work, `concurrency-${kind}${kind === "ours" ? "" : ".json"}`)
   await connect(s, kind, state, kind === "sdk-oauth" ? { registrationEndpoint: await registrationEndpoint(s) } : {})
@@ -421,6 +420,17 @@ const concurrency = async (kind: "ours" | "sdk-oauth") => {
     refreshRequests: counts.token ?? 0,
     counts
   }
+}
+
+// A loaded machine may start the processes too late for the token to expire mid-run: then once more, with a token
+// that lives twice as long (a new sandbox, a new sign-in; nothing of the first attempt is kept)
+const concurrency = async (kind: "ours" | "sdk-oauth") => {
+  const first = await concurrencyOnce(kind, N.concurrencyTtl)
+  if (first.runStartedBeforeRefreshWindow) return first
+  log(
+    `   ${kind}: the processes were ready too late (${first.runStartedMsAfterTokenIssued} ms); again with a longer TTL`
+  )
+  return concurrencyOnce(kind, N.concurrencyTtl * 2)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
