@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { AuthorizedFetch, McpAuthError } from "@mcpauth/mcp-auth"
-import { Effect, Exit, Redacted } from "effect"
+import { Clock, Effect, Exit, Redacted } from "effect"
+import { TestClock } from "effect/testing"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 
@@ -460,6 +461,78 @@ describe("AuthorizedFetch", () => {
       assert.strictEqual(AuthorizedFetch.effectiveSkew(t(), 60_000), 60_000)
       assert.strictEqual(AuthorizedFetch.effectiveSkew(t({ expires_in: "soon" }), 60_000), 60_000)
     }))
+
+  it.live("once the session is loaded, a refused token is refreshed and the request retried once: nothing is sent twice", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const resource = yield* startResource
+      const tokens = makeSteps(resource).mint("read")
+      const { steps, calls } = makeSteps(resource, {
+        restore: {
+          discovered: { issuer: "i", resource: resource.url, prm: "x" },
+          client: { client_id: "c" },
+          tokens,
+          requestedScope: "read"
+        }
+      })
+      const af = yield* AuthorizedFetch.make({ serverUrl: resource.url, steps })
+      assert.strictEqual((yield* Effect.promise(() => af.fetch(resource.url, rpc("tools/list")))).status, 200)
+      // the server stops accepting the token (revoked, say) while the client still holds it
+      resource.valid.delete(Redacted.value(tokens.access_token))
+      const before = resource.seen.length
+      const res = yield* Effect.promise(() => af.fetch(resource.url, rpc("resources/list")))
+      assert.strictEqual(res.status, 200)
+      assert.strictEqual(calls.refresh, 1)
+      const sent = resource.seen.slice(before)
+      assert.deepStrictEqual(sent.map((r) => r.rpc), ["resources/list", "resources/list"])
+      assert.strictEqual(sent[0]?.auth, `Bearer ${Redacted.value(tokens.access_token)}`)
+      assert.notStrictEqual(sent[1]?.auth, sent[0]?.auth)
+    })))
+
+  it.live("once the session is loaded, a network failure rejects with a typed McpAuthError naming the request step", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const resource = yield* startResource
+      const { steps } = makeSteps(resource)
+      let down = false
+      const af = yield* AuthorizedFetch.make({
+        serverUrl: resource.url,
+        steps,
+        fetch: (input, init) => (down ? Promise.reject(new TypeError("fetch failed")) : fetch(input, init))
+      })
+      assert.strictEqual((yield* Effect.promise(() => af.fetch(resource.url, rpc("tools/list")))).status, 200)
+      down = true
+      const error = yield* Effect.promise(() =>
+        af.fetch(resource.url, rpc("tools/list")).then(() => undefined, (e: unknown) => e)
+      )
+      assert.instanceOf(error, McpAuthError.McpAuthError)
+      const reason = error instanceof McpAuthError.McpAuthError ? error.reason : undefined
+      assert.strictEqual(reason?._tag, "StepFailed")
+      assert.strictEqual(reason?._tag === "StepFailed" ? reason.step : "", "request")
+    })))
+
+  it.effect("the direct path reads the same Clock: once it passes the refresh point, the token is refreshed first", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const resource = yield* startResource
+      // the test clock at the wall clock's time, so that only a clock that advanced can trigger the refresh
+      yield* TestClock.setTime(Date.now())
+      const now = yield* Clock.currentTimeMillis
+      const tokens = { ...makeSteps(resource).mint("read"), expires_at: now + 3_600_000 }
+      const { steps, calls } = makeSteps(resource, {
+        restore: {
+          discovered: { issuer: "i", resource: resource.url, prm: "x" },
+          client: { client_id: "c" },
+          tokens,
+          requestedScope: "read"
+        }
+      })
+      const af = yield* AuthorizedFetch.make({ serverUrl: resource.url, steps, refreshSkewMs: 60_000 })
+      assert.strictEqual((yield* Effect.promise(() => af.fetch(resource.url, rpc("tools/list")))).status, 200)
+      assert.strictEqual(calls.refresh, 0)
+      // 50 s before expiry: within the 60 s skew (a test clock; the wall clock is an hour away)
+      yield* TestClock.adjust("3550 seconds")
+      assert.strictEqual((yield* Effect.promise(() => af.fetch(resource.url, rpc("tools/list")))).status, 200)
+      assert.strictEqual(calls.refresh, 1)
+      assert.notStrictEqual(resource.seen.at(-1)?.auth, `Bearer ${Redacted.value(tokens.access_token)}`)
+    })))
 
   it.live("a body sent as bytes is replayed intact after the 401", () =>
     Effect.scoped(Effect.gen(function*() {
