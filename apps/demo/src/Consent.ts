@@ -19,6 +19,8 @@ export const automaticConsent = UserAgent.programmatic(async (url) => {
   const redirect = new URL(location, url)
   const shown = new URL(redirect)
   if (shown.searchParams.has("code")) shown.searchParams.set("code", "[redacted]")
+  const state = shown.searchParams.get("state")
+  if (state !== null) shown.searchParams.set("state", `${state.slice(0, 6)}…`)
   R.info(`redirected to ${R.dim(shown.href)}`)
   return redirect
 })

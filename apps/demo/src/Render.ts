@@ -10,7 +10,27 @@ export const red = paint("31")
 export const yellow = paint("33")
 export const cyan = paint("36")
 
-const out = (line: string) => process.stdout.write(`${line}\n`)
+let lastOutput = Date.now()
+const out = (line: string) => {
+  lastOutput = Date.now()
+  process.stdout.write(`${line}\n`)
+}
+
+/**
+ * While running, prints "… still waiting (Ns)" when nothing else was printed for 5 s; returns the stop function.
+ */
+export const heartbeat = (): () => void => {
+  let lastBeat = 0
+  const timer = setInterval(() => {
+    const quiet = Date.now() - lastOutput
+    if (quiet < 5000 || Date.now() - lastBeat < 5000) return
+    lastBeat = Date.now()
+    // written directly: a heartbeat does not count as output
+    process.stdout.write(`  ${dim(`… still waiting for the server (${Math.round(quiet / 1000)} s)`)}\n`)
+  }, 1000)
+  timer.unref()
+  return () => clearInterval(timer)
+}
 
 export const heading = (text: string) => out(`\n${bold(text)}\n${dim("─".repeat(Math.min(text.length, 80)))}`)
 export const info = (text: string) => out(`  ${text}`)
@@ -61,7 +81,7 @@ const STEP_TITLES: Record<string, string> = {
 const describe = (value: unknown): string => {
   if (Array.isArray(value)) return value.map(describe).join(", ")
   if (value !== null && typeof value === "object") {
-    return Object.entries(value).map(([k, v]) => `${k}=${describe(v)}`).join(" ")
+    return Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${describe(v)}`).join(" ")
   }
   return String(value)
 }
@@ -86,13 +106,17 @@ export const eventPrinter = () => {
         out(`    ${red("✖")} ${event.message}${timing}`)
         break
       case "info": {
-        const status = event.status === undefined ? "" : `${event.status} `
-        out(`    ${dim("·")} ${status}${event.message}${event.url ? dim(` ${event.url}`) : ""}`)
+        const status = event.status === undefined || event.message.startsWith(String(event.status))
+          ? ""
+          : `${event.status} `
+        const url = event.url === undefined || event.message.includes(event.url) ? "" : dim(` ${event.url}`)
+        out(`    ${dim("·")} ${status}${event.message}${url}`)
         break
       }
     }
     if (event.data !== undefined) {
       for (const [key, value] of Object.entries(event.data)) {
+        if (key === "error") continue
         if (key === "attempts" && Array.isArray(value)) {
           for (const attempt of value as ReadonlyArray<Record<string, unknown>>) {
             out(

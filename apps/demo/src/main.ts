@@ -33,16 +33,26 @@ Options:
   --help          this text
 `
 
-const args = parseArgs({
-  options: {
-    site: { type: "string" },
-    url: { type: "string" },
-    headless: { type: "boolean", default: false },
-    store: { type: "string" },
-    help: { type: "boolean", default: false }
-  },
-  strict: true
-})
+const parse = () => {
+  try {
+    return parseArgs({
+      options: {
+        site: { type: "string" },
+        url: { type: "string" },
+        headless: { type: "boolean", default: false },
+        store: { type: "string" },
+        help: { type: "boolean", default: false }
+      },
+      strict: true,
+      allowPositionals: false
+    })
+  } catch (error) {
+    // a bad flag is a one-line message and the usage, never a stack trace
+    process.stderr.write(`demo: ${error instanceof Error ? error.message : String(error)}\n\n${HELP}`)
+    process.exit(2)
+  }
+}
+const args = parse()
 
 const configuredTarget = Effect.gen(function*() {
   if (args.values.site !== undefined || args.values.url !== undefined) return true
@@ -129,7 +139,7 @@ const useTools = (sandboxMode: boolean) =>
     })()
     const lines = pretty.split("\n")
     for (const line of lines.slice(0, 12)) R.info(R.dim(line.length > 110 ? `${line.slice(0, 109)}…` : line))
-    if (lines.length > 12) R.info(R.dim(`… ${lines.length - 12} more lines`))
+    if (lines.length > 12) R.info(R.dim(`… ${lines.length - 12} more line${lines.length - 12 === 1 ? "" : "s"}`))
 
     R.heading("whoami (datadog://mcp/whoami)")
     const me = yield* dd.whoami
@@ -189,6 +199,8 @@ const main = Effect.gen(function*() {
   }
 
   const oauth: DatadogOAuth.OAuthOptions = { userAgent, store, events: R.eventPrinter() }
+  // No wait is silent: when nothing was printed for 5 s, say what is being waited for
+  yield* Effect.acquireRelease(Effect.sync(() => R.heartbeat()), (stop) => Effect.sync(stop))
 
   // 1. First connection
   R.heading("1. First connection" + (sandboxMode ? ": no stored state" : ""))

@@ -100,3 +100,18 @@ describe("advanced examples", () => {
       for (const n of ["api-key", "step-up", "logout", "two-sites", "custom-client"]) assert.include(out, n)
     }))
 })
+
+describe("demo command line", () => {
+  it.live.each<[ReadonlyArray<string>, string]>([
+    [["--bogus"], "Unknown option '--bogus'"],
+    [["--url"], "argument missing"],
+    [["extra"], "Unexpected argument"]
+  ])("a bad flag %s is one line and the usage, exit 2, no stack trace", ([flags, message]) =>
+    Effect.gen(function*() {
+      const { code, out } = yield* run([join(src, "main.ts"), ...flags])
+      assert.strictEqual(code, 2)
+      assert.include(out, message)
+      assert.include(out, "Usage: ./run demo")
+      assert.notInclude(out, "    at ")
+    }))
+})
