@@ -48,23 +48,58 @@ const printUrl = (url: URL, extra: string) =>
   Console.error(`\nTo sign in, open this URL in a browser:\n\n  ${url.href}\n\n${extra}`)
 
 /**
- * Reads one line from standard input.
+ * Reads the pasted redirect URL: the first non-blank line of `input`, trimmed (a user pressing Enter before pasting
+ * does not abort the sign-in). Fails with `UserAgentFailed` when `input` ends first. Settles exactly once, and stops
+ * reading afterwards (the stream is paused, never destroyed), so a process whose stdin stays open can still exit.
  *
  * @category constructors
  * @since 0.1.0
  */
-export const readLineFromStdin: Effect.Effect<string, OAuth2AuthorizationError> = Effect.callback<
-  string,
-  OAuth2AuthorizationError
->((resume) => {
-  const rl = Readline.createInterface({ input: process.stdin, terminal: false })
-  rl.once("line", (line) => {
-    rl.close()
-    resume(Effect.succeed(line))
+export const readLineFrom = (input: NodeJS.ReadableStream): Effect.Effect<string, OAuth2AuthorizationError> =>
+  Effect.callback<string, OAuth2AuthorizationError>((resume) => {
+    // a socket (stdin as a pipe or TTY) keeps reading, and the process alive, while it is referenced: referenced
+    // while we wait, released afterwards (and referenced again by the next read, e.g. a later sign-in)
+    const handle = input as { ref?: () => void; unref?: () => void }
+    handle.ref?.()
+    const rl = Readline.createInterface({ input, terminal: false })
+    let settled = false
+    const release = () => {
+      rl.close()
+      handle.unref?.()
+    }
+    // `rl.close()` emits "close" synchronously: the first outcome wins, later ones are ignored
+    const settle = (outcome: Effect.Effect<string, OAuth2AuthorizationError>) => {
+      if (settled) return
+      settled = true
+      resume(outcome)
+    }
+    rl.on("line", (line) => {
+      const pasted = line.trim()
+      if (pasted === "") return
+      settle(Effect.succeed(pasted))
+      release()
+    })
+    rl.once("close", () => settle(failed("standard input closed before a redirect URL was pasted")))
+    return Effect.sync(() => {
+      settled = true
+      release()
+    })
   })
-  rl.once("close", () => resume(Effect.fail(failed("standard input closed before a redirect URL was pasted"))))
-  return Effect.sync(() => rl.close())
-})
+
+/**
+ * Reads the pasted redirect URL from standard input (see {@link readLineFrom}).
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const readLineFromStdin: Effect.Effect<string, OAuth2AuthorizationError> = Effect.suspend(() =>
+  readLineFrom(process.stdin)
+)
+
+const pasteReader = (options: {
+  readonly readLine?: Effect.Effect<string, OAuth2AuthorizationError> | undefined
+  readonly input?: NodeJS.ReadableStream | undefined
+}) => options.readLine ?? (options.input === undefined ? readLineFromStdin : readLineFrom(options.input))
 
 /**
  * The system browser: prints the URL, opens it with the `open` package (no shell; http/https only) and waits for the
@@ -82,6 +117,8 @@ export const browser = (options: {
    */
   readonly acceptPaste?: boolean | undefined
   readonly readLine?: Effect.Effect<string, OAuth2AuthorizationError> | undefined
+  /** The stream the pasted URL is read from when `readLine` is not given; default standard input. */
+  readonly input?: NodeJS.ReadableStream | undefined
 } = {}): UserAgent =>
 (handOff) =>
   Effect.gen(function*() {
@@ -107,7 +144,7 @@ export const browser = (options: {
       Effect.forkDetach
     )
     return yield* options.acceptPaste
-      ? Effect.raceFirst(handOff.callback.value, options.readLine ?? readLineFromStdin)
+      ? Effect.raceFirst(handOff.callback.value, pasteReader(options))
       : handOff.callback.value
   })
 
@@ -119,8 +156,10 @@ export const browser = (options: {
  * @since 0.1.0
  */
 export const headless = (options: {
-  /** Where the pasted line comes from; default standard input. */
+  /** Where the pasted line comes from; default: the first non-blank line of `input`. */
   readonly readLine?: Effect.Effect<string, OAuth2AuthorizationError> | undefined
+  /** The stream the pasted URL is read from when `readLine` is not given; default standard input. */
+  readonly input?: NodeJS.ReadableStream | undefined
 } = {}): UserAgent =>
 (handOff) =>
   Effect.gen(function*() {
@@ -128,7 +167,7 @@ export const headless = (options: {
       handOff.authorizationUrl,
       `After signing in, your browser is sent to ${handOff.redirectUri}?… (the page may fail to load on another machine).\nCopy the full URL from the address bar and paste it here:`
     )
-    const paste = options.readLine ?? readLineFromStdin
+    const paste = pasteReader(options)
     return yield* Option.match(handOff.callback, {
       onNone: () => paste,
       onSome: (callback) => Effect.raceFirst(callback, paste)
