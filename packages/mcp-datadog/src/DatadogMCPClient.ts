@@ -146,6 +146,8 @@ export class DatadogMCPClient {
         this.#initializing = undefined
       }
       await runtime.dispose()
+      // close() interrupted the connection (or the sign-in under it): that is the Closed reason, not a failure
+      if (this.#closed) throw DatadogMcpError.make(new DatadogMcpError.Closed())
       throw Cause.squash(exit.cause)
     })
     this.#initializing = attempt
@@ -181,13 +183,17 @@ export class DatadogMCPClient {
     return this.#run((dd) => dd.whoami)
   }
 
-  /** Ends the session and releases everything; later calls reject with the `Closed` reason. */
+  /**
+   * Ends the session and releases everything; later calls reject with the `Closed` reason. A connection or OAuth
+   * sign-in still in progress is interrupted (its `initialize` rejects with `Closed`), not waited for.
+   */
   async close(): Promise<void> {
     this.#closed = true
     const runtime = this.#runtime
     this.#runtime = undefined
     if (runtime === undefined) return
-    await this.#initializing?.catch(() => {})
+    // disposing interrupts the layer build still running (connect, sign-in) and runs every finalizer
     await runtime.dispose()
+    await this.#initializing?.catch(() => {})
   }
 }

@@ -3,9 +3,10 @@ import { DatadogMCPClient, DatadogMcpError, McpFetch } from "@mcpauth/mcp-datado
 import { UserAgent } from "@mcpauth/oauth2-authorization"
 import { TokenStore } from "@mcpauth/token-store"
 import { Effect } from "effect"
-import { mkdtemp, rm, writeFile } from "node:fs/promises"
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises"
+import { connect } from "node:net"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { basename, join } from "node:path"
 import { API_KEY, APP_KEY, PAT, sandbox } from "./support/Sandbox.ts"
 
 /** Awaits a promise that must reject, and returns the DatadogMcpError it rejected with. */
@@ -26,7 +27,71 @@ const client = (options: DatadogMCPClient.DatadogMCPClientOptions) =>
     (c) => Effect.promise(() => c.close())
   )
 
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+const listening = (port: number) =>
+  Effect.promise(() =>
+    new Promise<boolean>((resolve) => {
+      const socket = connect({ host: "127.0.0.1", port })
+      socket.once("connect", () => {
+        socket.destroy()
+        resolve(true)
+      })
+      socket.once("error", () => resolve(false))
+    })
+  )
+
+/** A temporary directory removed with the scope. */
+const tempDir = Effect.acquireRelease(
+  Effect.promise(() => mkdtemp(join(tmpdir(), "mcp-datadog-facade-"))),
+  (d) => Effect.promise(() => rm(d, { recursive: true, force: true }))
+)
+
+/** Every file under a directory, relative paths. */
+const filesUnder = (dir: string) =>
+  Effect.promise(() => readdir(dir, { recursive: true, withFileTypes: true })).pipe(
+    Effect.map((entries) => entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)))
+  )
+
 describe("DatadogMCPClient (the Promise facade) against the sandbox", () => {
+  it.live("close() during an OAuth sign-in interrupts it: initialize rejects with Closed, the listener closes", () =>
+    Effect.gen(function*() {
+      const s = yield* sandbox({ rateLimit: false })
+      const store = yield* tempDir
+      let redirect: URL | undefined
+      let browserOpened: () => void = () => {}
+      const opened = new Promise<void>((resolve) => (browserOpened = resolve))
+      const c = new DatadogMCPClient.DatadogMCPClient({
+        env: {},
+        dotEnvPath: false,
+        mcpUrl: s.mcpUrl,
+        redirectUri: "http://127.0.0.1:0/callback",
+        signIn: {
+          // a person who never comes back from the browser
+          userAgent: UserAgent.programmatic((url) => {
+            redirect = new URL(url.searchParams.get("redirect_uri") ?? "")
+            browserOpened()
+            return new Promise<never>(() => {})
+          }),
+          store: TokenStore.layerFile({ directory: store })
+        }
+      })
+      const initialized = c.initialize().then(() => undefined, (e: unknown) => e)
+      yield* Effect.promise(() => opened)
+      const port = Number(redirect?.port)
+      assert.isTrue(yield* listening(port), "the loopback listener waits for the browser")
+      const started = Date.now()
+      yield* Effect.promise(() => c.close())
+      const error = yield* Effect.promise(() => initialized)
+      assert.isBelow(Date.now() - started, 5_000, "close() and initialize() settle promptly")
+      assert.instanceOf(error, DatadogMcpError.DatadogMcpError)
+      assert.strictEqual((error as DatadogMcpError.DatadogMcpError).reason._tag, "Closed")
+      assert.isFalse(yield* listening(port), "the loopback listener is closed")
+      const files = yield* filesUnder(store)
+      // the dynamic registration (client-…) happened before the browser step; no session entry (entry-…) exists
+      assert.isFalse(files.some((f) => basename(f).startsWith("entry-")), `no tokens stored: ${files.join(", ")}`)
+      assert.isTrue(files.some((f) => basename(f).startsWith("client-")), "the store directory was used")
+    }).pipe(Effect.scoped))
+
   it.effect("initialize, listTools, callTool, readResource, whoami, close", () =>
     Effect.gen(function*() {
       const s = yield* sandbox({ apiKey: API_KEY, appKey: APP_KEY, rateLimit: false })
@@ -98,6 +163,9 @@ describe("DatadogMCPClient (the Promise facade) against the sandbox", () => {
       const steps: Array<string> = []
       const c = yield* client({
         mcpUrl: s.mcpUrl,
+        // an ephemeral loopback port: with the default 8080 taken by another process, a dynamic client correctly
+        // moves to a free port and registers that redirect URI too, which would change the count asserted below
+        redirectUri: "http://127.0.0.1:0/callback",
         signIn: {
           // the sandbox's automatic consent answers /authorize with one redirect to our loopback callback
           userAgent: UserAgent.programmatic(async (url) => {
