@@ -240,6 +240,14 @@ const normalize = (input: string | URL | Request, init: RequestInit | undefined)
     return Effect.map(read, (buffered) => ({ url: req.url, method: req.method, headers: req.headers, body: buffered }))
   })
 
+const failureMessage = (exit: Exit.Exit<unknown, McpAuthError>): string => {
+  if (Exit.isSuccess(exit)) return ""
+  const failure = exit.cause.reasons[0]
+  if (failure?._tag === "Fail") return failure.error.message
+  if (failure?._tag === "Die") return String(failure.defect)
+  return "interrupted"
+}
+
 /**
  * Builds the authorised fetch for one MCP server from its flow steps.
  *
@@ -274,7 +282,8 @@ export const make = <D extends Discovered, C>(
             phase: "failed",
             message,
             durationMs,
-            data: { error: String(Exit.isFailure(exit) ? exit.cause : "") }
+            // a readable message, never a Cause dump
+            data: { error: failureMessage(exit) }
           })}
         return yield* exit
       })

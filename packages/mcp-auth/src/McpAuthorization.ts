@@ -830,7 +830,7 @@ export const layerDefault = (options: DefaultOptions): Layer.Layer<McpAuthorizat
     preregistered: options.preregistered,
     clientIdMetadataDocument: options.clientIdMetadataDocument,
     variableNames: options.variableNames,
-    allowHttpLoopback: loopback
+    allowLoopbackHttp: loopback
   })
   return layer(options).pipe(
     Layer.provide(registrationLayer),

@@ -163,7 +163,7 @@ export interface ClientRegistrationConfig {
    * **Security-weakening.** Accept an `http://` registration endpoint on a loopback host (local test servers).
    * Every use is logged as a warning.
    */
-  readonly allowHttpLoopback?: boolean | undefined
+  readonly allowLoopbackHttp?: boolean | undefined
   /** How long a registration request may take (default `DynamicRegistration.DEFAULT_TIMEOUT_MILLIS`). */
   readonly timeoutMillis?: number | undefined
   /** Loop guard: at most `maxPerWindow` re-registrations per issuer within `windowMillis` (default 1 per 10 min). */
@@ -477,7 +477,7 @@ export const make = Effect.fnUntraced(function*(config: ClientRegistrationConfig
       ...config.client,
       redirectUris: options.redirectUris ?? [],
       scope: options.scope,
-      allowHttpLoopback: config.allowHttpLoopback
+      allowLoopbackHttp: config.allowLoopbackHttp
     })
     const info = yield* register(request, yield* nowSeconds, { timeoutMillis: config.timeoutMillis }).pipe(
       Effect.provideService(HttpClient.HttpClient, http)

@@ -86,7 +86,7 @@ export interface RegistrationOptions extends ClientDescription {
    * **Security-weakening.** Accept an `http://` registration endpoint on a loopback host (local test servers).
    * Every use is logged as a warning.
    */
-  readonly allowHttpLoopback?: boolean | undefined
+  readonly allowLoopbackHttp?: boolean | undefined
 }
 
 /**
@@ -170,13 +170,13 @@ export const buildRegistrationRequest = Effect.fnUntraced(function*(
     )
   }
   // MCP §Security: endpoints from metadata are https (loopback http only when explicitly allowed)
-  const endpointIssue = endpointProblem(endpoint, options.allowHttpLoopback === true)
+  const endpointIssue = endpointProblem(endpoint, options.allowLoopbackHttp === true)
   if (endpointIssue !== undefined) {
     return yield* fail(new InsecureEndpoint({ field: "registration_endpoint", url: endpoint, detail: endpointIssue }))
   }
-  if (options.allowHttpLoopback === true && endpoint.startsWith("http:")) {
+  if (options.allowLoopbackHttp === true && endpoint.startsWith("http:")) {
     yield* Effect.logWarning(
-      `Security-weakening: allowHttpLoopback lets the registration request go to plain http ${endpoint}`
+      `Security-weakening: allowLoopbackHttp lets the registration request go to plain http ${endpoint}`
     )
   }
   // RFC 7591 §2: redirect_uris is required for redirect-based flows

@@ -20,7 +20,7 @@ const withService = <A, E>(
 ) =>
   Effect.gen(function*() {
     const cache = cacheOverride ?? (yield* RegistrationCache.makeMemory)
-    const service = yield* ClientRegistration.make({ client: CLIENT, allowHttpLoopback: true, ...config }).pipe(
+    const service = yield* ClientRegistration.make({ client: CLIENT, allowLoopbackHttp: true, ...config }).pipe(
       Effect.provideService(RegistrationCache.RegistrationCache, cache),
       Effect.provide(FetchHttpClient.layer)
     )
@@ -373,7 +373,7 @@ describe("layerMemory", () => {
         return [a.client_id, b.client_id]
       }).pipe(
         Effect.provide(
-          ClientRegistration.layerMemory({ client: CLIENT, allowHttpLoopback: true }).pipe(
+          ClientRegistration.layerMemory({ client: CLIENT, allowLoopbackHttp: true }).pipe(
             Layer.provide(FetchHttpClient.layer)
           )
         )

@@ -151,28 +151,28 @@ describe("buildRegistrationRequest", () => {
     { endpoint: "ftp://as.example/register", allow: true },
     { endpoint: "/register", allow: true }
   ])(
-    "MCP §Security: registration endpoint $endpoint (allowHttpLoopback $allow) is InsecureEndpoint",
+    "MCP §Security: registration endpoint $endpoint (allowLoopbackHttp $allow) is InsecureEndpoint",
     ({ endpoint, allow }) =>
       Effect.gen(function*() {
         const reason = yield* reasonOf(
-          build({ issuer: ISSUER, registration_endpoint: endpoint }, { allowHttpLoopback: allow })
+          build({ issuer: ISSUER, registration_endpoint: endpoint }, { allowLoopbackHttp: allow })
         )
         assert.strictEqual(reason._tag, "InsecureEndpoint")
       })
   )
 
-  it.effect("allowHttpLoopback admits an http loopback registration endpoint, and its use is logged", () =>
+  it.effect("allowLoopbackHttp admits an http loopback registration endpoint, and its use is logged", () =>
     Effect.gen(function*() {
       const messages: Array<string> = []
       const collector = Logger.make((options) => void messages.push(`${options.logLevel}: ${String(options.message)}`))
       const request = yield* build({ issuer: ISSUER, registration_endpoint: "http://127.0.0.1:9/reg" }, {
-        allowHttpLoopback: true
+        allowLoopbackHttp: true
       }).pipe(Effect.provide(Logger.layer([collector])))
       assert.strictEqual(request.endpoint, "http://127.0.0.1:9/reg")
       assert.strictEqual(messages.length, 1)
-      assert.match(messages[0] ?? "", /^Warn: Security-weakening: allowHttpLoopback/)
+      assert.match(messages[0] ?? "", /^Warn: Security-weakening: allowLoopbackHttp/)
       // an https endpoint logs nothing
-      yield* build(AS, { allowHttpLoopback: true }).pipe(Effect.provide(Logger.layer([collector])))
+      yield* build(AS, { allowLoopbackHttp: true }).pipe(Effect.provide(Logger.layer([collector])))
       assert.strictEqual(messages.length, 1)
     }))
 

@@ -49,7 +49,7 @@ const withService = <A, E>(
 ) =>
   Effect.gen(function*() {
     const cache = yield* RegistrationCache.makeMemory
-    const service = yield* ClientRegistration.make({ client: CLIENT, allowHttpLoopback: true, ...config }).pipe(
+    const service = yield* ClientRegistration.make({ client: CLIENT, allowLoopbackHttp: true, ...config }).pipe(
       Effect.provideService(RegistrationCache.RegistrationCache, cache),
       Effect.provide(FetchHttpClient.layer)
     )
@@ -323,7 +323,7 @@ describe("differential: oauth4webapi", () => {
         ...CLIENT,
         redirectUris: [REDIRECT],
         tokenEndpointAuthMethod: "client_secret_post",
-        allowHttpLoopback: true
+        allowLoopbackHttp: true
       })
       const as = { issuer: op.issuer, registration_endpoint: request.endpoint }
       const response = yield* Effect.promise(() =>

@@ -18,7 +18,7 @@ const Live = Layer.mergeAll(
   // Security-weakening, logged: the sandbox is plain http on loopback
   ProtectedResourceDiscovery.layer({ allowLoopbackHttp: true }),
   AuthorizationServerMetadata.layer({ allowLoopbackHttp: true }),
-  ClientRegistration.layerMemory({ client: { clientName: "custom-client example" }, allowHttpLoopback: true }),
+  ClientRegistration.layerMemory({ client: { clientName: "custom-client example" }, allowLoopbackHttp: true }),
   OAuth2Client.layer
 ).pipe(Layer.provide(FetchHttpClient.layer))
 

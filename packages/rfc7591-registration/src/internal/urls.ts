@@ -32,12 +32,12 @@ export const redirectUriProblem = (uri: string): string | undefined => {
 }
 
 /** Why an endpoint URL from metadata cannot be called, or undefined when it can. */
-export const endpointProblem = (endpoint: string, allowHttpLoopback: boolean): string | undefined => {
+export const endpointProblem = (endpoint: string, allowLoopbackHttp: boolean): string | undefined => {
   const url = parse(endpoint)
   if (url === undefined) return "not an absolute URL"
   if (url.protocol === "https:") return undefined
   if (url.protocol === "http:" && isLoopbackHost(url.hostname)) {
-    return allowHttpLoopback ? undefined : "plain http (allowed on loopback only with allowHttpLoopback)"
+    return allowLoopbackHttp ? undefined : "plain http (allowed on loopback only with allowLoopbackHttp)"
   }
   return "not an https URL"
 }
