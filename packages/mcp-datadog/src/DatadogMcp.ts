@@ -8,6 +8,7 @@
  * @see [MCP 2025-06-18 Transports §Backwards Compatibility](https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#backwards-compatibility)
  * @since 0.1.0
  */
+import * as McpAuthError from "@mcpauth/mcp-auth/McpAuthError"
 import {
   type CallToolResult,
   Client,
@@ -131,6 +132,92 @@ const isTagged = (e: unknown): boolean =>
   typeof e === "object" && e !== null && "_tag" in e && typeof e._tag === "string"
 
 /**
+ * What an error and its causes say, outermost first: each distinct message (the errors of an `AggregateError`, e.g.
+ * one per address of `localhost`, included) and a Node error code (`ECONNREFUSED`, `ENOTFOUND`, …) the messages do
+ * not already name.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const describeCause = (error: unknown): string => {
+  const parts: Array<string> = []
+  const add = (text: string) => {
+    if (text !== "" && !parts.includes(text)) parts.push(text)
+  }
+  const visit = (e: unknown, depth: number) => {
+    if (e === undefined || e === null || depth > 6) return
+    add(messageOf(e))
+    if (typeof e === "object") {
+      const code = "code" in e && typeof e.code === "string" ? e.code : undefined
+      if (code !== undefined && !parts.some((p) => p.includes(code))) add(code)
+      if (e instanceof AggregateError) { for (const inner of e.errors.slice(0, 4)) visit(inner, depth + 1) }
+      if ("cause" in e) visit(e.cause, depth + 1)
+    }
+  }
+  visit(error, 0)
+  return parts.join(": ")
+}
+
+const NETWORK_CODE = /^E[A-Z0-9_]+$/
+
+/** The first error with a Node system error code (`ECONNREFUSED`, `ENOTFOUND`, …) among an error's causes, reasons
+ * and wrapped errors. */
+const findNetworkError = (error: unknown, depth = 0): object | undefined => {
+  if (typeof error !== "object" || error === null || depth > 8) return undefined
+  if ("code" in error && typeof error.code === "string" && NETWORK_CODE.test(error.code)) return error
+  for (const key of ["cause", "error", "reason"] as const) {
+    const found = key in error ? findNetworkError((error as Record<string, unknown>)[key], depth + 1) : undefined
+    if (found !== undefined) return found
+  }
+  if (error instanceof AggregateError) {
+    for (const inner of error.errors) {
+      const found = findNetworkError(inner, depth + 1)
+      if (found !== undefined) return found
+    }
+  }
+  return undefined
+}
+
+const fromAuthError = (
+  error: McpAuthError.McpAuthError,
+  context: { readonly url: string; readonly mode: McpFetch.Mode }
+): DatadogMcpError.DatadogMcpError => {
+  const { mode, url } = context
+  const make = DatadogMcpError.make
+  const reason = error.reason
+  switch (reason._tag) {
+    case "StepFailed": {
+      const underlying = describeCause(reason.error)
+      // the MCP request itself never got an answer: a network failure (refused, DNS, reset, TLS), not the credentials
+      if (reason.step === "request") {
+        return make(
+          new DatadogMcpError.ConnectionFailed({ url, detail: underlying || reason.detail, cause: error })
+        )
+      }
+      // keep the step's message in full; add a network failure underneath when the message does not name it
+      const network = findNetworkError(reason.error)
+      const extra = network === undefined ? "" : describeCause(network)
+      const detail = extra !== "" && !reason.detail.includes(extra) ? `${reason.detail} (${extra})` : reason.detail
+      return make(new DatadogMcpError.SignInFailed({ url, step: reason.step, detail, cause: error }))
+    }
+    case "StillUnauthorized":
+      return make(new DatadogMcpError.AuthFailed({ url, mode, status: 401, detail: reason.message, cause: error }))
+    case "InsufficientScope":
+      return make(new DatadogMcpError.AuthFailed({ url, mode, status: 403, detail: reason.message, cause: error }))
+    case "RefreshRejected":
+      return make(new DatadogMcpError.AuthFailed({ url, mode, detail: reason.message, cause: error }))
+    case "ClientRejected":
+      return make(
+        new DatadogMcpError.SignInFailed({ url, step: "client registration", detail: reason.message, cause: error })
+      )
+    case "InteractionRequired":
+      return make(
+        new DatadogMcpError.SignInFailed({ url, step: "authorization", detail: reason.message, cause: error })
+      )
+  }
+}
+
+/**
  * Whether a failed connect should be retried with the legacy HTTP+SSE transport: only when the initial POST was
  * answered 404 or 405 — never on 5xx, 401/403 or network errors.
  *
@@ -201,13 +288,17 @@ export const fromUnknown = (
         return make(new DatadogMcpError.ConnectionFailed({ url, detail: messageOf(error), cause: error }))
     }
   }
-  // an error of the auth layer (e.g. the McpAuthError of @mcpauth/mcp-auth) that rejected the fetch
+  // the McpAuthError of @mcpauth/mcp-auth that rejected the fetch: only a refusal by the server blames credentials
+  const authError = chain.find((e): e is McpAuthError.McpAuthError => e instanceof McpAuthError.McpAuthError)
+  if (authError !== undefined) return fromAuthError(authError, { url, mode })
+  // another error of an auth layer given by the caller: a failed sign-in, at a step we cannot name
   const tagged = chain.find(isTagged)
   if (tagged !== undefined && mode === "oauth") {
-    return make(new DatadogMcpError.AuthFailed({ url, mode, detail: messageOf(tagged), cause: tagged }))
+    return make(
+      new DatadogMcpError.SignInFailed({ url, step: "the OAuth layer", detail: describeCause(tagged), cause: tagged })
+    )
   }
-  const detail = chain.map(messageOf).filter((m, i, all) => m !== "" && all.indexOf(m) === i).join(": ")
-  return make(new DatadogMcpError.ConnectionFailed({ url, detail, cause: error }))
+  return make(new DatadogMcpError.ConnectionFailed({ url, detail: describeCause(error), cause: error }))
 }
 
 const textOf = (result: CallToolResult): string =>

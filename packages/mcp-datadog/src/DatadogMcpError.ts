@@ -1,7 +1,8 @@
 /**
  * The one error of `@mcpauth/mcp-datadog`: a `DatadogMcpError` whose `reason` says what went wrong — a bad site, a
  * bad configuration value (naming the variable), a malformed `.env` line (naming the file and line), or a failure
- * talking to the MCP server (tool error, rate limit, auth failure, connection failure, protocol error).
+ * talking to the MCP server (tool error, rate limit, refused credentials, failed sign-in, connection failure, protocol
+ * error).
  *
  * No message ever holds a key, token or client secret: configuration errors name the variable, never its value,
  * when the variable is a secret.
@@ -149,8 +150,8 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
 }
 
 /**
- * The server refused the credentials (HTTP 401 or 403) and the auth layer had nothing more to try, or the auth layer
- * itself failed (then `status` is absent and `cause` holds its error).
+ * The server refused the credentials (HTTP 401 or 403) and the auth layer had nothing more to try (fresh tokens still
+ * refused, a rejected refresh token, a scope still insufficient after step-up); `cause` holds the auth layer's error.
  *
  * @category errors
  * @since 0.1.0
@@ -171,6 +172,26 @@ export class AuthFailed extends Schema.TaggedError<AuthFailed>()("AuthFailed", {
     return `${this.url} refused the ${this.mode} credentials${
       this.status === undefined ? "" : ` (HTTP ${this.status})`
     }${hint}: ${this.detail}`
+  }
+}
+
+/**
+ * The OAuth sign-in (or the token bookkeeping around it) failed before the MCP server could judge any credentials:
+ * `step` names where (`discovery`, `metadata`, `registration`, `authorization`, `token`, `refresh`, `store`,
+ * `restore`, …), `detail` is that step's own message, in full, and `cause` the original error.
+ *
+ * @see [MCP 2026-07-28 Authorization](https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization)
+ * @category errors
+ * @since 0.1.0
+ */
+export class SignInFailed extends Schema.TaggedError<SignInFailed>()("SignInFailed", {
+  url: Schema.String,
+  step: Schema.String,
+  detail: Schema.String,
+  cause: Schema.optional(Schema.Defect())
+}) {
+  override get message() {
+    return `OAuth sign-in for ${this.url} failed at ${this.step}: ${this.detail}`
   }
 }
 
@@ -268,6 +289,7 @@ export class DatadogMcpError extends Schema.TaggedError<DatadogMcpError>()("Data
     ToolError,
     RateLimited,
     AuthFailed,
+    SignInFailed,
     ConnectionFailed,
     UnexpectedStatus,
     JsonRpcError,

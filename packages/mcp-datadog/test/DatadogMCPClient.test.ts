@@ -4,7 +4,7 @@ import { UserAgent } from "@mcpauth/oauth2-authorization"
 import { TokenStore } from "@mcpauth/token-store"
 import { Effect } from "effect"
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises"
-import { connect } from "node:net"
+import { connect, createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import { API_KEY, APP_KEY, PAT, sandbox } from "./support/Sandbox.ts"
@@ -144,6 +144,29 @@ describe("DatadogMCPClient (the Promise facade) against the sandbox", () => {
       const before = s.stats().requests.length
       yield* rejection(() => wrong.initialize())
       assert.isAbove(s.stats().requests.length, before, "a retry talks to the server again")
+    }).pipe(Effect.scoped))
+
+  it.effect("OAuth mode, nothing listening: ConnectionFailed naming the URL and ECONNREFUSED, not the credentials", () =>
+    Effect.gen(function*() {
+      // a port that was free a moment ago, so nothing answers on it
+      const port = yield* Effect.promise(() =>
+        new Promise<number>((resolve) => {
+          const server = createServer()
+          server.listen(0, "127.0.0.1", () => {
+            const address = server.address()
+            server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
+          })
+        })
+      )
+      const c = yield* client({
+        mcpUrl: `http://127.0.0.1:${port}/v1/mcp`,
+        signIn: { userAgent: UserAgent.programmatic(() => new Promise<never>(() => {})), store: TokenStore.layerMemory }
+      })
+      const reason = yield* rejection(() => c.initialize())
+      assert.strictEqual(reason._tag, "ConnectionFailed")
+      assert.include(reason.message, `cannot talk to the MCP server at http://127.0.0.1:${port}/v1/mcp`)
+      assert.include(reason.message, `ECONNREFUSED 127.0.0.1:${port}`)
+      assert.notInclude(reason.message, "credentials")
     }).pipe(Effect.scoped))
 
   it.effect("configuration errors reject naming the variable", () =>

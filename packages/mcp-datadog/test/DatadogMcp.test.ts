@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { McpAuthError } from "@mcpauth/mcp-auth"
 import { DatadogMcp, McpFetch, Toolsets } from "@mcpauth/mcp-datadog"
 import { Effect, type Layer, Logger, Redacted, References } from "effect"
 import { reasonOf } from "./support/Errors.ts"
@@ -174,18 +175,35 @@ describe("against an MCP server built on the official SDK (127.0.0.1)", () => {
       assert.strictEqual(calls, server.requests.length)
     }).pipe(Effect.scoped))
 
-  it.effect("an auth layer that rejects the fetch with a tagged error gives AuthFailed (oauth) keeping the cause", () =>
+  it.effect("an auth layer that rejects the fetch (refresh rejected) gives AuthFailed (oauth) keeping the cause", () =>
     Effect.gen(function*() {
       const server = yield* TestServer.start()
-      const failing: McpFetch.FetchLike = () =>
-        Promise.reject(Object.assign(new Error("refresh token revoked"), { _tag: "McpAuthError" }))
+      const rejected = new McpAuthError.McpAuthError({
+        reason: new McpAuthError.RefreshRejected({ detail: "refresh token revoked" })
+      })
+      const failing: McpFetch.FetchLike = () => Promise.reject(rejected)
       const reason = reasonOf(yield* Effect.exit(connect({ url: server.url }, McpFetch.layerFromFetch(failing))))
       assert.strictEqual(reason._tag, "AuthFailed")
       if (reason._tag === "AuthFailed") {
         assert.isUndefined(reason.status)
         assert.include(reason.detail, "refresh token revoked")
-        assert.isDefined(reason.cause)
+        assert.strictEqual(reason.cause, rejected)
       }
+    }).pipe(Effect.scoped))
+
+  it.effect("an auth layer whose sign-in step failed gives SignInFailed naming the step, not refused credentials", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.start()
+      const failing: McpFetch.FetchLike = () =>
+        Promise.reject(
+          new McpAuthError.McpAuthError({
+            reason: new McpAuthError.StepFailed({ step: "metadata", detail: "no authorization server metadata" })
+          })
+        )
+      const reason = reasonOf(yield* Effect.exit(connect({ url: server.url }, McpFetch.layerFromFetch(failing))))
+      assert.strictEqual(reason._tag, "SignInFailed")
+      assert.include(reason.message, "failed at metadata: no authorization server metadata")
+      assert.notInclude(reason.message, "refused")
     }).pipe(Effect.scoped))
 })
 
