@@ -19,35 +19,43 @@ const usage = `Usage: node src/main.ts [options]
   --quiet                      no request log
   --help`
 
-const { values } = parseArgs({
-  options: {
-    profile: { type: "string", default: "datadog" },
-    port: { type: "string", default: "0" },
-    "auth-port": { type: "string", default: "0" },
-    consent: { type: "string", default: "auto" },
-    "access-token-ttl": { type: "string" },
-    "refresh-token-ttl": { type: "string" },
-    "api-key": { type: "string" },
-    "app-key": { type: "string" },
-    pat: { type: "string" },
-    "rate-limit": { type: "string" },
-    quiet: { type: "boolean", default: false },
-    help: { type: "boolean", default: false }
-  },
-  allowPositionals: false
-})
-
 const fail = (message: string): never => {
   console.error(`${message}\n\n${usage}`)
   process.exit(2)
 }
 
-const int = (name: string, value: string | undefined): number | undefined => {
+const parsed = (() => {
+  try {
+    return parseArgs({
+      options: {
+        profile: { type: "string", default: "datadog" },
+        port: { type: "string", default: "0" },
+        "auth-port": { type: "string", default: "0" },
+        consent: { type: "string", default: "auto" },
+        "access-token-ttl": { type: "string" },
+        "refresh-token-ttl": { type: "string" },
+        "api-key": { type: "string" },
+        "app-key": { type: "string" },
+        pat: { type: "string" },
+        "rate-limit": { type: "string" },
+        quiet: { type: "boolean", default: false },
+        help: { type: "boolean", default: false }
+      },
+      allowPositionals: false
+    })
+  } catch (error) {
+    // unknown option, missing value, positional argument: one line and the usage, not a stack trace
+    return fail((error instanceof Error ? error.message : String(error)).replaceAll(/\s*\n\s*/g, " "))
+  }
+})()
+const { values } = parsed
+
+const int = (name: string, value: string | undefined, min: number, max: number): number | undefined => {
   if (value === undefined) return undefined
-  const n = Number(value)
-  return Number.isInteger(n) && n >= 0
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN
+  return Number.isSafeInteger(n) && n >= min && n <= max
     ? n
-    : fail(`--${name} must be a non-negative integer, got ${JSON.stringify(value)}`)
+    : fail(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`)
 }
 
 if (values.help) {
@@ -75,15 +83,25 @@ const rateLimit: SandboxOptions["rateLimit"] = rateLimitFlag === undefined
 
 const apiKey = values["api-key"] ?? process.env["SANDBOX_DD_API_KEY"]
 const appKey = values["app-key"] ?? process.env["SANDBOX_DD_APP_KEY"]
+// API-key mode needs both keys: one alone would silently leave it off
+if (apiKey !== undefined && appKey === undefined) {
+  fail("--api-key (or SANDBOX_DD_API_KEY) needs --app-key (or SANDBOX_DD_APP_KEY): API-key mode takes both")
+}
+if (appKey !== undefined && apiKey === undefined) {
+  fail("--app-key (or SANDBOX_DD_APP_KEY) needs --api-key (or SANDBOX_DD_API_KEY): API-key mode takes both")
+}
 const pat = values.pat ?? process.env["SANDBOX_PAT"]
-const accessTokenTtlSeconds = int("access-token-ttl", values["access-token-ttl"])
-const refreshTokenTtlSeconds = int("refresh-token-ttl", values["refresh-token-ttl"])
+const DAY = 86_400
+const accessTokenTtlSeconds = int("access-token-ttl", values["access-token-ttl"], 1, 365 * DAY)
+const refreshTokenTtlSeconds = int("refresh-token-ttl", values["refresh-token-ttl"], 1, 365 * DAY)
+const port = int("port", values.port, 0, 65_535) ?? 0
+const authPort = int("auth-port", values["auth-port"], 0, 65_535) ?? 0
 
 const sandbox = await startSandbox({
   profile,
   consent,
-  port: int("port", values.port) ?? 0,
-  authPort: int("auth-port", values["auth-port"]) ?? 0,
+  port,
+  authPort,
   ...(accessTokenTtlSeconds === undefined ? {} : { accessTokenTtlSeconds }),
   ...(refreshTokenTtlSeconds === undefined ? {} : { refreshTokenTtlSeconds }),
   ...(apiKey === undefined ? {} : { apiKey }),
@@ -91,6 +109,19 @@ const sandbox = await startSandbox({
   ...(pat === undefined ? {} : { personalAccessToken: pat }),
   ...(rateLimit === undefined ? {} : { rateLimit }),
   ...(values.quiet ? {} : { log: (line: string) => console.log(`[sandbox] ${line}`) })
+}).catch((error: unknown): never => {
+  const code = typeof error === "object" && error !== null && "code" in error ? error.code : undefined
+  if (code === "EADDRINUSE") {
+    const taken = "port" in (error as object) ? Number((error as { port: unknown }).port) : undefined
+    const flag = taken !== undefined && taken === authPort && taken !== port ? "--auth-port" : "--port"
+    return fail(
+      `port ${taken ?? "?"} on 127.0.0.1 is already in use (${flag} ${
+        taken ?? ""
+      }); stop what holds it, or use ${flag} 0 for a free port`
+    )
+  }
+  console.error(`the sandbox did not start: ${error instanceof Error ? error.message : String(error)}`)
+  return process.exit(1)
 })
 
 console.log(`Datadog MCP sandbox (${sandbox.profile} profile, consent ${consent})
