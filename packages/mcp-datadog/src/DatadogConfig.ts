@@ -11,6 +11,7 @@
  * | `DATADOG_ACCESS_TOKEN` | access-token mode (personal or service access token) |
  * | `DATADOG_CLIENT_ID` / `DATADOG_CLIENT_SECRET` | fallback OAuth client when registration is unavailable |
  * | `DATADOG_REDIRECT_URI` | OAuth redirect URI (default `http://localhost:8080/callback`) |
+ * | `MCPAUTH_HOME` | where OAuth tokens and registrations are kept (default `$XDG_CONFIG_HOME/mcpauth`, else `~/.config/mcpauth`) |
  *
  * Every invalid value fails with a `DatadogMcpError` whose `InvalidConfig` reason names the variable; secrets are
  * `Redacted` and never echoed.
@@ -39,7 +40,8 @@ export const VARIABLES = [
   "DATADOG_ACCESS_TOKEN",
   "DATADOG_CLIENT_ID",
   "DATADOG_CLIENT_SECRET",
-  "DATADOG_REDIRECT_URI"
+  "DATADOG_REDIRECT_URI",
+  "MCPAUTH_HOME"
 ] as const
 
 /**
@@ -82,6 +84,8 @@ export interface DatadogConfig {
   readonly redirectUri: string
   readonly clientId: string | undefined
   readonly clientSecret: Redacted.Redacted<string> | undefined
+  /** The OAuth token store directory (`MCPAUTH_HOME`); absent = the store's own default. */
+  readonly storeDirectory: string | undefined
   readonly auth: Auth
 }
 
@@ -103,6 +107,8 @@ export interface DatadogConfigInput {
   readonly clientId?: string | undefined
   readonly clientSecret?: string | Redacted.Redacted<string> | undefined
   readonly redirectUri?: string | undefined
+  /** The OAuth token store directory (as `MCPAUTH_HOME`). */
+  readonly storeDirectory?: string | undefined
 }
 
 /**
@@ -150,6 +156,7 @@ const overridesRecord = (input: DatadogConfigInput | undefined): Record<string, 
   put("DATADOG_CLIENT_ID", input.clientId)
   put("DATADOG_CLIENT_SECRET", input.clientSecret === undefined ? undefined : reveal(input.clientSecret))
   put("DATADOG_REDIRECT_URI", input.redirectUri)
+  put("MCPAUTH_HOME", input.storeDirectory)
   return out
 }
 
@@ -331,6 +338,8 @@ export const fromProvider = (
       )
     }
 
+    const storeDirectory = (yield* readString(p, "MCPAUTH_HOME"))?.trim() || undefined
+
     const apiKey = yield* readSecret(p, "DD_API_KEY")
     const appKey = yield* readSecret(p, "DD_APPLICATION_KEY")
     const accessToken = yield* readSecret(p, "DATADOG_ACCESS_TOKEN")
@@ -361,6 +370,7 @@ export const fromProvider = (
       redirectUri,
       clientId,
       clientSecret,
+      storeDirectory,
       auth
     }
   })

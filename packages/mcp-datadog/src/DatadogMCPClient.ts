@@ -59,7 +59,8 @@ const CONFIG_KEYS = [
   "accessToken",
   "clientId",
   "clientSecret",
-  "redirectUri"
+  "redirectUri",
+  "storeDirectory"
 ] as const
 
 /**

@@ -18,7 +18,7 @@ import type { AuthEventSink } from "@mcpauth/mcp-auth/AuthEvent"
 import type { McpAuthError } from "@mcpauth/mcp-auth/McpAuthError"
 import type { UserAgent } from "@mcpauth/oauth2-authorization/UserAgent"
 import { browser } from "@mcpauth/oauth2-authorization/UserAgent"
-import type { TokenStore } from "@mcpauth/token-store/TokenStore"
+import * as TokenStore from "@mcpauth/token-store/TokenStore"
 import type { Duration } from "effect"
 import { Effect, FiberSet, Layer } from "effect"
 import type { HttpClient } from "effect/http"
@@ -37,8 +37,11 @@ export interface OAuthOptions {
   readonly userAgent?: UserAgent | undefined
   /** Progress events of the authorization flow (never secrets). */
   readonly events?: AuthEventSink | undefined
-  /** Where tokens and registrations are kept (default: the file store, `$MCPAUTH_HOME` or `~/.config/mcpauth`). */
-  readonly store?: Layer.Layer<TokenStore> | undefined
+  /**
+   * Where tokens and registrations are kept (default: the file store in the configuration's `MCPAUTH_HOME`, else the
+   * store's default, `$XDG_CONFIG_HOME/mcpauth` or `~/.config/mcpauth`).
+   */
+  readonly store?: Layer.Layer<TokenStore.TokenStore> | undefined
   /** How long to wait for the browser's redirect (default 5 minutes). */
   readonly callbackTimeout?: Duration.Input | undefined
 }
@@ -74,7 +77,9 @@ export const authorizationOptions = (
     redirectUri: "DATADOG_REDIRECT_URI"
   },
   events: options.events,
-  store: options.store,
+  // MCPAUTH_HOME from the options, the environment or .env (not only process.env, which the store reads itself)
+  store: options.store ??
+    (config.storeDirectory === undefined ? undefined : TokenStore.layerFile({ directory: config.storeDirectory })),
   callbackTimeout: options.callbackTimeout,
   // Security-weakening, logged by the packages: only a loopback DATADOG_MCP_URL (the sandbox) may be plain http
   allowLoopbackHttp: isLoopbackHttp(config.mcpUrl),

@@ -295,6 +295,26 @@ describe("secrets", () => {
     }))
 })
 
+describe("MCPAUTH_HOME (the OAuth token store directory)", () => {
+  it.effect("is read from the overrides, the environment and .env, in that order; unset or blank = the store's default", () =>
+    Effect.gen(function*() {
+      assert.isUndefined((yield* load({})).storeDirectory)
+      assert.isUndefined((yield* load({ MCPAUTH_HOME: "  " })).storeDirectory)
+      assert.strictEqual((yield* load({ MCPAUTH_HOME: "/tmp/from-env" })).storeDirectory, "/tmp/from-env")
+      const path = yield* dotEnv("MCPAUTH_HOME=/tmp/from-dotenv\n")
+      assert.strictEqual((yield* load({}, { dotEnvPath: path })).storeDirectory, "/tmp/from-dotenv")
+      assert.strictEqual(
+        (yield* load({ MCPAUTH_HOME: "/tmp/from-env" }, { dotEnvPath: path })).storeDirectory,
+        "/tmp/from-env"
+      )
+      const overridden = yield* load({ MCPAUTH_HOME: "/tmp/from-env" }, {
+        dotEnvPath: path,
+        overrides: { storeDirectory: "/tmp/from-option" }
+      })
+      assert.strictEqual(overridden.storeDirectory, "/tmp/from-option")
+    }).pipe(Effect.scoped))
+})
+
 describe(".env.example at the repository root", () => {
   it.effect("parses with our parser, loads to the defaults, and documents every variable", () =>
     Effect.gen(function*() {

@@ -206,6 +206,46 @@ describe("DatadogMCPClient (the Promise facade) against the sandbox", () => {
       assert.strictEqual(s.stats().requests.filter((r) => r.method === "POST" && r.path.endsWith("register")).length, 1)
     }).pipe(Effect.scoped))
 
+  it.effect("OAuth mode keeps tokens in MCPAUTH_HOME from the env option, and nowhere else", () =>
+    Effect.gen(function*() {
+      const s = yield* sandbox({ rateLimit: false })
+      const home = yield* tempDir
+      const elsewhere = yield* tempDir
+      // where the file store would go by default: the real environment points it at `elsewhere` for this test
+      yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          const saved = { MCPAUTH_HOME: process.env["MCPAUTH_HOME"], XDG_CONFIG_HOME: process.env["XDG_CONFIG_HOME"] }
+          delete process.env["MCPAUTH_HOME"]
+          process.env["XDG_CONFIG_HOME"] = elsewhere
+          return saved
+        }),
+        (saved) =>
+          Effect.sync(() => {
+            for (const [name, value] of Object.entries(saved)) {
+              if (value === undefined) delete process.env[name]
+              else process.env[name] = value
+            }
+          })
+      )
+      const c = yield* client({
+        env: { MCPAUTH_HOME: home },
+        mcpUrl: s.mcpUrl,
+        redirectUri: "http://127.0.0.1:0/callback",
+        signIn: {
+          userAgent: UserAgent.programmatic(async (url) => {
+            const res = await fetch(url, { redirect: "manual" })
+            return new URL(res.headers.get("location") ?? "", url)
+          })
+        }
+      })
+      assert.strictEqual((yield* Effect.promise(() => c.whoami())).org_name, "Sandbox Org")
+      const stored = (yield* filesUnder(home)).map((f) => basename(f))
+      assert.isTrue(stored.some((f) => f.startsWith("client-")), `the registration is in MCPAUTH_HOME: ${stored}`)
+      assert.isTrue(stored.some((f) => f.startsWith("entry-")), `the tokens are in MCPAUTH_HOME: ${stored}`)
+      assert.deepStrictEqual(yield* filesUnder(elsewhere), [], "nothing in the default directory")
+      assert.strictEqual(c.config?.storeDirectory, home)
+    }).pipe(Effect.scoped))
+
   it.effect("OAuth mode: an authorised fetch or an oauth layer given by the caller is used instead", () =>
     Effect.gen(function*() {
       const s = yield* sandbox({ personalAccessToken: PAT, rateLimit: false })
