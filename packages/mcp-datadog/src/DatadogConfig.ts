@@ -9,7 +9,7 @@
  * | `DATADOG_MCP_TOOLSETS` / `DATADOG_MCP_OMIT_TOOLS` | comma lists sent as `toolsets` / `omit_tools` |
  * | `DD_API_KEY` + `DD_APPLICATION_KEY` | API-key mode (both or neither) |
  * | `DATADOG_ACCESS_TOKEN` | access-token mode (personal or service access token) |
- * | `DATADOG_CLIENT_ID` / `DATADOG_CLIENT_SECRET` | fallback OAuth client when registration is unavailable |
+ * | `DATADOG_CLIENT_ID` / `DATADOG_CLIENT_SECRET` | pre-registered OAuth client, used first (the fallback where dynamic registration is unavailable) |
  * | `DATADOG_REDIRECT_URI` | OAuth redirect URI (default `http://localhost:8080/callback`) |
  * | `MCPAUTH_HOME` | where OAuth tokens and registrations are kept (default `$XDG_CONFIG_HOME/mcpauth`, else `~/.config/mcpauth`) |
  *

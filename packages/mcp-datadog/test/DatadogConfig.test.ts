@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DatadogConfig } from "@mcpauth/mcp-datadog"
+import { DatadogConfig, DotEnv } from "@mcpauth/mcp-datadog"
 import { Effect, Logger, Redacted } from "effect"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
@@ -316,12 +316,16 @@ describe("MCPAUTH_HOME (the OAuth token store directory)", () => {
 })
 
 describe(".env.example at the repository root", () => {
-  it.effect("parses with our parser, loads to the defaults, and documents every variable", () =>
+  it.effect("parses with our parser, sets nothing as copied, and documents every variable as a commented line", () =>
     Effect.gen(function*() {
       const path = new URL("../../../.env.example", import.meta.url).pathname
       const config = yield* DatadogConfig.load({ env: {}, dotEnvPath: path })
       assert.strictEqual(config.mcpUrl.href, "https://mcp.datadoghq.com/v1/mcp")
       const text = yield* Effect.promise(() => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8")))
-      for (const variable of DatadogConfig.VARIABLES) assert.include(text, `${variable}=`, variable)
+      // copied verbatim it must change nothing (e.g. an active DATADOG_SITE would move the demo off the sandbox)
+      assert.deepStrictEqual(yield* DotEnv.parse(text, path), {})
+      for (const variable of DatadogConfig.VARIABLES) {
+        assert.match(text, new RegExp(`^# ${variable}=`, "m"), `${variable} is documented as "# ${variable}=…"`)
+      }
     }))
 })
