@@ -21,6 +21,7 @@
 import { Config, ConfigProvider, Effect, Option, Redacted } from "effect"
 import * as DatadogMcpError from "./DatadogMcpError.ts"
 import * as DotEnv from "./DotEnv.ts"
+import { showValue } from "./internal/show.ts"
 import * as Site from "./Site.ts"
 import * as Toolsets from "./Toolsets.ts"
 
@@ -291,7 +292,11 @@ const readList = (
     Effect.flatMap((raw) => {
       const items = raw === undefined ? [] : Toolsets.parseList(raw)
       const bad = items.find((i) => !check(i))
-      return bad === undefined ? Effect.succeed(items) : Effect.fail(invalid(name, `"${bad}" is not ${what}`, raw))
+      if (bad === undefined) return Effect.succeed(items)
+      // the whole value only when it is more than the bad item, so a long value is not echoed twice
+      return Effect.fail(
+        invalid(name, `${showValue(bad)} is not ${what}`, raw === undefined || raw.trim() === bad ? undefined : raw)
+      )
     })
   )
 

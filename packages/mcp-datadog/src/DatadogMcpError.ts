@@ -5,11 +5,13 @@
  * error).
  *
  * No message ever holds a key, token or client secret: configuration errors name the variable, never its value,
- * when the variable is a secret.
+ * when the variable is a secret. Other values are echoed JSON-quoted with control characters escaped, cut to 120
+ * characters (the full value stays in the reason's field).
  *
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import { showValue } from "./internal/show.ts"
 
 /**
  * A `DATADOG_SITE` that is not one of the supported Datadog sites.
@@ -23,7 +25,7 @@ export class UnknownSite extends Schema.TaggedError<UnknownSite>()("UnknownSite"
   valid: Schema.Array(Schema.String)
 }) {
   override get message() {
-    return `${this.variable}: unknown Datadog site "${this.site}"; valid sites are ${
+    return `${this.variable}: unknown Datadog site ${showValue(this.site)}; valid sites are ${
       this.valid.join(", ")
     } (or set DATADOG_MCP_URL to a full MCP server URL)`
   }
@@ -42,7 +44,7 @@ export class UnsupportedSite extends Schema.TaggedError<UnsupportedSite>()("Unsu
   why: Schema.String
 }) {
   override get message() {
-    return `${this.variable}: the Datadog site "${this.site}" is not supported: ${this.why}`
+    return `${this.variable}: the Datadog site ${showValue(this.site)} is not supported: ${this.why}`
   }
 }
 
@@ -61,7 +63,7 @@ export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidC
   override get message() {
     return this.value === undefined
       ? `${this.variable}: ${this.expected}`
-      : `${this.variable}: ${this.expected}, got "${this.value}"`
+      : `${this.variable}: ${this.expected}, got ${showValue(this.value)}`
   }
 }
 

@@ -295,6 +295,37 @@ describe("secrets", () => {
     }))
 })
 
+describe("echoed values are escaped and bounded", () => {
+  const messageOf = (env: Record<string, string>) =>
+    Effect.exit(load(env)).pipe(Effect.map((exit) => reasonOf(exit).message))
+
+  it.effect("a 5 MB value is cut to 120 characters, its length named, and echoed once", () =>
+    Effect.gen(function*() {
+      const huge = `${"a".repeat(5 * 1024 * 1024)}!`
+      const message = yield* messageOf({ DATADOG_MCP_OMIT_TOOLS: huge })
+      assert.isBelow(message.length, 400, message.slice(0, 400))
+      assert.include(message, `"${"a".repeat(120)}"… (${huge.length} chars)`)
+      assert.strictEqual(message.split("(5242881 chars)").length, 2, "echoed once")
+      const list = yield* messageOf({ DATADOG_MCP_TOOLSETS: `core,${"b".repeat(200)}?` })
+      assert.isBelow(list.length, 400, list)
+      assert.include(list, "(201 chars)")
+    }))
+
+  it.effect("control characters (ESC, NUL, line breaks) and bidi overrides are escaped JSON-style, never raw", () =>
+    Effect.gen(function*() {
+      const esc = yield* messageOf({ DATADOG_SITE: "\u001b[31mRED" })
+      assert.include(esc, String.raw`"\u001b[31mRED"`)
+      assert.notInclude(esc, "\u001b")
+      const nul = yield* messageOf({ DATADOG_MCP_URL: "http://127.0.0.1/v1\u0000mcp#x\ny" })
+      assert.include(nul, String.raw`\u0000mcp#x\ny`)
+      assert.notInclude(nul, "\u0000")
+      assert.notInclude(nul, "\n")
+      const bidi = yield* messageOf({ DATADOG_SITE: "\u202egov.\u009b31m" })
+      assert.include(bidi, String.raw`\u202egov.\u009b31m`)
+      assert.notMatch(bidi, /[\u202e\u009b]/)
+    }))
+})
+
 describe("MCPAUTH_HOME (the OAuth token store directory)", () => {
   it.effect("is read from the overrides, the environment and .env, in that order; unset or blank = the store's default", () =>
     Effect.gen(function*() {
