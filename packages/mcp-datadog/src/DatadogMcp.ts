@@ -301,6 +301,27 @@ export const fromUnknown = (
   return make(new DatadogMcpError.ConnectionFailed({ url, detail: describeCause(error), cause: error }))
 }
 
+const describeValue = (value: unknown): string =>
+  value === null
+    ? "null"
+    : Array.isArray(value)
+    ? "an array"
+    : typeof value === "object"
+    ? `an instance of ${
+      (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name ?? "a class"
+    }`
+    : `a ${typeof value}`
+
+/** Why a tool call's arguments are not a plain object, or `undefined` when they are one (or absent). */
+const describeNonObject = (args: unknown): string | undefined => {
+  if (args === undefined) return undefined
+  if (typeof args === "object" && args !== null && !Array.isArray(args)) {
+    const proto: unknown = Object.getPrototypeOf(args)
+    if (proto === Object.prototype || proto === null) return undefined
+  }
+  return describeValue(args)
+}
+
 const textOf = (result: CallToolResult): string =>
   result.content
     .map((c) => (c.type === "text" ? c.text : ""))
@@ -429,6 +450,17 @@ export const make = (
 
     const callTool = Effect.fn("DatadogMcp.callTool")(
       function*(name: string, args?: { readonly [key: string]: unknown }) {
+        // MCP Tools §Calling Tools: `arguments` is an object; refuse anything else (from untyped callers) unsent
+        const badArguments = describeNonObject(args)
+        if (badArguments !== undefined) {
+          return yield* DatadogMcpError.make(
+            new DatadogMcpError.InvalidArguments({
+              tool: name,
+              expected: "a plain object (or absent)",
+              got: badArguments
+            })
+          )
+        }
         const result = yield* request(
           "tools/call",
           (signal) =>

@@ -230,6 +230,23 @@ export class UnexpectedStatus extends Schema.TaggedError<UnexpectedStatus>()("Un
 }
 
 /**
+ * A tool call refused before any request: the arguments of `tools/call` must be a plain JSON object (or absent).
+ *
+ * @see [MCP 2025-06-18 Tools §Calling Tools](https://modelcontextprotocol.io/specification/2025-06-18/server/tools#calling-tools)
+ * @category errors
+ * @since 0.1.0
+ */
+export class InvalidArguments extends Schema.TaggedError<InvalidArguments>()("InvalidArguments", {
+  tool: Schema.String,
+  expected: Schema.String,
+  got: Schema.String
+}) {
+  override get message() {
+    return `the arguments of the tool ${showValue(this.tool)} must be ${this.expected}, got ${this.got}`
+  }
+}
+
+/**
  * A JSON-RPC error answer from the MCP server (e.g. an unknown tool or resource).
  *
  * @category errors
@@ -294,6 +311,7 @@ export class DatadogMcpError extends Schema.TaggedError<DatadogMcpError>()("Data
     SignInFailed,
     ConnectionFailed,
     UnexpectedStatus,
+    InvalidArguments,
     JsonRpcError,
     InvalidResponse,
     Closed

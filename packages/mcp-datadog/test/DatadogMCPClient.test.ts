@@ -115,6 +115,35 @@ describe("DatadogMCPClient (the Promise facade) against the sandbox", () => {
       assert.strictEqual((yield* rejection(() => c.initialize()))._tag, "Closed")
     }).pipe(Effect.scoped))
 
+  it.effect("MCP Tools §Calling Tools: arguments that are not a plain object are refused before any request", () =>
+    Effect.gen(function*() {
+      const s = yield* sandbox({ apiKey: API_KEY, appKey: APP_KEY, rateLimit: false })
+      const c = yield* client({ mcpUrl: s.mcpUrl, apiKey: API_KEY, appKey: APP_KEY })
+      yield* Effect.promise(() => c.initialize())
+      const before = s.stats().requests.length
+      const cases: ReadonlyArray<readonly [unknown, string]> = [
+        ["hello", "a string"],
+        [["a"], "an array"],
+        [null, "null"],
+        [42, "a number"],
+        [new Map([["query", "x"]]), "an instance of Map"]
+      ]
+      for (const [args, got] of cases) {
+        const reason = yield* rejection(() =>
+          c.callTool("search_datadog_logs", args as { readonly [k: string]: unknown })
+        )
+        assert.strictEqual(reason._tag, "InvalidArguments")
+        assert.include(reason.message, `the arguments of the tool "search_datadog_logs" must be a plain object`)
+        assert.include(reason.message, `got ${got}`)
+      }
+      assert.strictEqual(s.stats().requests.length, before, "nothing was sent")
+      // a plain object, one without a prototype, and no arguments at all are fine
+      assert.isAbove((yield* Effect.promise(() => c.callTool("search_datadog_logs", { query: "*" }))).content.length, 0)
+      const bare = Object.assign(Object.create(null) as Record<string, unknown>, { query: "*" })
+      assert.isAbove((yield* Effect.promise(() => c.callTool("search_datadog_logs", bare))).content.length, 0)
+      assert.isAbove((yield* Effect.promise(() => c.callTool("search_datadog_logs"))).content.length, 0)
+    }).pipe(Effect.scoped))
+
   it.effect("methods initialize on first use; the configuration comes from a .env file", () =>
     Effect.gen(function*() {
       const s = yield* sandbox({ personalAccessToken: PAT, rateLimit: false })
