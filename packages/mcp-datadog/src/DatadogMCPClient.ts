@@ -71,7 +71,7 @@ const CONFIG_KEYS = [
  * ```ts
  * import { DatadogMCPClient } from "@mcpauth/mcp-datadog/DatadogMCPClient"
  *
- * const client = new DatadogMCPClient.DatadogMCPClient({ site: "datadoghq.eu" }) // keys from env / .env
+ * const client = new DatadogMCPClient({ site: "datadoghq.eu" }) // keys from env / .env
  * await client.initialize()
  * const tools = await client.listTools()
  * const me = await client.whoami()
