@@ -162,6 +162,47 @@ const overridesRecord = (input: DatadogConfigInput | undefined): Record<string, 
 }
 
 /**
+ * The option of `DatadogConfigInput` that sets each variable.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const OPTION_NAMES: Readonly<Record<(typeof VARIABLES)[number], keyof DatadogConfigInput>> = {
+  DATADOG_SITE: "site",
+  DATADOG_MCP_URL: "mcpUrl",
+  DATADOG_MCP_TOOLSETS: "toolsets",
+  DATADOG_MCP_OMIT_TOOLS: "omitTools",
+  DD_API_KEY: "apiKey",
+  DD_APPLICATION_KEY: "appKey",
+  DATADOG_ACCESS_TOKEN: "accessToken",
+  DATADOG_CLIENT_ID: "clientId",
+  DATADOG_CLIENT_SECRET: "clientSecret",
+  DATADOG_REDIRECT_URI: "redirectUri",
+  MCPAUTH_HOME: "storeDirectory"
+}
+
+const layered = (options: LoadOptions) =>
+  Effect.gen(function*() {
+    const path = options.dotEnvPath === false ? undefined : options.dotEnvPath ?? ".env"
+    const file = path === undefined ? {} : yield* DotEnv.load(path)
+    const env = options.env ?? process.env
+    const overrides = overridesRecord(options.overrides)
+    const provider = ConfigProvider.orElse(
+      ConfigProvider.orElse(ConfigProvider.fromEnvRecord(overrides), ConfigProvider.fromEnvRecord({ ...env })),
+      ConfigProvider.fromEnvRecord(file)
+    )
+    // where a variable's value came from, for the errors; undefined = the environment (or nowhere)
+    const sourceOf = (variable: string): string | undefined => {
+      if (overrides[variable] !== undefined) {
+        return `the ${OPTION_NAMES[variable as keyof typeof OPTION_NAMES] ?? variable} option`
+      }
+      if (env[variable] !== undefined) return undefined
+      return file[variable] === undefined ? undefined : path
+    }
+    return { provider, sourceOf }
+  })
+
+/**
  * The layered `ConfigProvider`: explicit overrides, then the environment, then the `.env` file.
  *
  * @category constructors
@@ -170,18 +211,27 @@ const overridesRecord = (input: DatadogConfigInput | undefined): Record<string, 
 export const provider = (options: LoadOptions = {}): Effect.Effect<
   ConfigProvider.ConfigProvider,
   DatadogMcpError.DatadogMcpError
-> =>
-  Effect.gen(function*() {
-    const file = options.dotEnvPath === false ? {} : yield* DotEnv.load(options.dotEnvPath ?? ".env")
-    const env = options.env ?? process.env
-    return ConfigProvider.orElse(
-      ConfigProvider.orElse(
-        ConfigProvider.fromEnvRecord(overridesRecord(options.overrides)),
-        ConfigProvider.fromEnvRecord({ ...env })
-      ),
-      ConfigProvider.fromEnvRecord(file)
-    )
-  })
+> => Effect.map(layered(options), (l) => l.provider)
+
+/**
+ * Names where a rejected value came from (`DATADOG_SITE (from the site option)`), when that was not the environment.
+ */
+const withSource = (sourceOf: (variable: string) => string | undefined) => (error: DatadogMcpError.DatadogMcpError) => {
+  const reason = error.reason
+  if (reason._tag !== "InvalidConfig" && reason._tag !== "UnknownSite" && reason._tag !== "UnsupportedSite") {
+    return error
+  }
+  const source = sourceOf(reason.variable)
+  if (source === undefined) return error
+  switch (reason._tag) {
+    case "InvalidConfig":
+      return DatadogMcpError.make(new DatadogMcpError.InvalidConfig({ ...reason, source }))
+    case "UnknownSite":
+      return DatadogMcpError.make(new DatadogMcpError.UnknownSite({ ...reason, source }))
+    case "UnsupportedSite":
+      return DatadogMcpError.make(new DatadogMcpError.UnsupportedSite({ ...reason, source }))
+  }
+}
 
 const readString = (p: ConfigProvider.ConfigProvider, name: string) =>
   Config.option(Config.String(name)).parse(p).pipe(
@@ -397,4 +447,8 @@ export const fromProvider = (
  * @since 0.1.0
  */
 export const load = (options: LoadOptions = {}): Effect.Effect<DatadogConfig, DatadogMcpError.DatadogMcpError> =>
-  provider(options).pipe(Effect.flatMap((p) => fromProvider(p, options)))
+  layered(options).pipe(
+    Effect.flatMap(({ provider, sourceOf }) =>
+      fromProvider(provider, options).pipe(Effect.mapError(withSource(sourceOf)))
+    )
+  )

@@ -13,6 +13,10 @@
 import { Schema } from "effect"
 import { showValue } from "./internal/show.ts"
 
+// the variable, and where its value came from when that was not the environment: "DATADOG_SITE (from the site option)"
+const inputName = (reason: { readonly variable: string; readonly source?: string | undefined }) =>
+  reason.source === undefined ? reason.variable : `${reason.variable} (from ${reason.source})`
+
 /**
  * A `DATADOG_SITE` that is not one of the supported Datadog sites.
  *
@@ -22,10 +26,12 @@ import { showValue } from "./internal/show.ts"
 export class UnknownSite extends Schema.TaggedError<UnknownSite>()("UnknownSite", {
   site: Schema.String,
   variable: Schema.String,
-  valid: Schema.Array(Schema.String)
+  valid: Schema.Array(Schema.String),
+  /** Where the value came from when not the environment (an option, a `.env` file). */
+  source: Schema.optional(Schema.String)
 }) {
   override get message() {
-    return `${this.variable}: unknown Datadog site ${showValue(this.site)}; valid sites are ${
+    return `${inputName(this)}: unknown Datadog site ${showValue(this.site)}; valid sites are ${
       this.valid.join(", ")
     } (or set DATADOG_MCP_URL to a full MCP server URL)`
   }
@@ -41,16 +47,19 @@ export class UnknownSite extends Schema.TaggedError<UnknownSite>()("UnknownSite"
 export class UnsupportedSite extends Schema.TaggedError<UnsupportedSite>()("UnsupportedSite", {
   site: Schema.String,
   variable: Schema.String,
-  why: Schema.String
+  why: Schema.String,
+  /** Where the value came from when not the environment (an option, a `.env` file). */
+  source: Schema.optional(Schema.String)
 }) {
   override get message() {
-    return `${this.variable}: the Datadog site ${showValue(this.site)} is not supported: ${this.why}`
+    return `${inputName(this)}: the Datadog site ${showValue(this.site)} is not supported: ${this.why}`
   }
 }
 
 /**
- * A configuration value that is missing, malformed or inconsistent. `variable` names the environment variable (or
- * option) at fault; the value itself is only echoed when it is not a secret.
+ * A configuration value that is missing, malformed or inconsistent. `variable` names the environment variable at
+ * fault and `source` where its value came from when that was not the environment (e.g. `the site option`, a `.env`
+ * file); the value itself is only echoed when it is not a secret.
  *
  * @category errors
  * @since 0.1.0
@@ -58,12 +67,14 @@ export class UnsupportedSite extends Schema.TaggedError<UnsupportedSite>()("Unsu
 export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidConfig", {
   variable: Schema.String,
   expected: Schema.String,
-  value: Schema.optional(Schema.String)
+  value: Schema.optional(Schema.String),
+  /** Where the value came from when not the environment (an option, a `.env` file). */
+  source: Schema.optional(Schema.String)
 }) {
   override get message() {
     return this.value === undefined
-      ? `${this.variable}: ${this.expected}`
-      : `${this.variable}: ${this.expected}, got ${showValue(this.value)}`
+      ? `${inputName(this)}: ${this.expected}`
+      : `${inputName(this)}: ${this.expected}, got ${showValue(this.value)}`
   }
 }
 

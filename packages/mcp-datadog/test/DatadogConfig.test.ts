@@ -295,6 +295,24 @@ describe("secrets", () => {
     }))
 })
 
+describe("errors name the input actually used", () => {
+  it.effect("an option is named beside its variable; a .env value names the file; the environment the variable", () =>
+    Effect.gen(function*() {
+      const option = reasonOf(yield* Effect.exit(load({}, { overrides: { site: "bogus" } })))
+      assert.strictEqual(option._tag, "UnknownSite")
+      assert.match(option.message, /^DATADOG_SITE \(from the site option\): unknown Datadog site "bogus"/)
+      const url = reasonOf(yield* Effect.exit(load({}, { overrides: { mcpUrl: "ftp://x" } })))
+      assert.match(url.message, /^DATADOG_MCP_URL \(from the mcpUrl option\): /)
+      const path = yield* dotEnv("DATADOG_SITE=ddog-gov.com\n")
+      const file = reasonOf(yield* Effect.exit(load({}, { dotEnvPath: path })))
+      assert.strictEqual(file._tag, "UnsupportedSite")
+      assert.include(file.message, `DATADOG_SITE (from ${path}): `)
+      const env = reasonOf(yield* Effect.exit(load({ DATADOG_SITE: "bogus" }, { dotEnvPath: path })))
+      assert.match(env.message, /^DATADOG_SITE: unknown Datadog site "bogus"/)
+      if (env._tag === "UnknownSite") assert.isUndefined(env.source)
+    }).pipe(Effect.scoped))
+})
+
 describe("echoed values are escaped and bounded", () => {
   const messageOf = (env: Record<string, string>) =>
     Effect.exit(load(env)).pipe(Effect.map((exit) => reasonOf(exit).message))
