@@ -23,6 +23,23 @@ export class InsecurePermissions extends Schema.TaggedError<InsecurePermissions>
 }
 
 /**
+ * A store path (token, client or lock file) that is not a regular file: a symbolic link, a named pipe, a device, a
+ * directory or a socket. It is never opened or followed (a link could point at another user's file or a device; a
+ * named pipe would block the client).
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class NotARegularFile extends Schema.TaggedError<NotARegularFile>()("NotARegularFile", {
+  path: Schema.String,
+  kind: Schema.String
+}) {
+  override get message() {
+    return `token store: ${this.path} is a ${this.kind}, not a regular file; the token store never opens or follows one. Move it out of the way (\`mv\` or \`rm\` on a link acts on the link itself, not on what it points to); the store writes a regular file in its place at the next sign-in`
+  }
+}
+
+/**
  * A file-system or keyring operation failed.
  *
  * @category errors
@@ -79,7 +96,7 @@ export class EntryNotFound extends Schema.TaggedError<EntryNotFound>()("EntryNot
  * @since 0.1.0
  */
 export class TokenStoreError extends Schema.TaggedError<TokenStoreError>()("TokenStoreError", {
-  reason: Schema.Union([InsecurePermissions, StorageFailure, LockTimeout, EntryNotFound])
+  reason: Schema.Union([InsecurePermissions, NotARegularFile, StorageFailure, LockTimeout, EntryNotFound])
 }) {
   override get message() {
     return this.reason.message

@@ -2,10 +2,11 @@ import { Clock, Effect, Option } from "effect"
 import { randomBytes } from "node:crypto"
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
-import { fail, InsecurePermissions, StorageFailure } from "../TokenStoreError.ts"
+import { fail, InsecurePermissions, NotARegularFile, StorageFailure } from "../TokenStoreError.ts"
 import type { TokenStoreError } from "../TokenStoreError.ts"
 import { withFileLock } from "./fileLock.ts"
 import type { FileLockOptions } from "./fileLock.ts"
+import { openRegular } from "./regularFile.ts"
 
 /** Where entries live; ids are file-name safe. */
 export interface Backend {
@@ -85,27 +86,42 @@ export const fileBackend = (options: FileBackendOptions): Effect.Effect<Backend>
       )
     )
 
+    const setAside = (id: string) =>
+      Effect.gen(function*() {
+        const path = pathOf(id)
+        const now = yield* Clock.currentTimeMillis
+        const aside = `${path}.corrupt-${new Date(now).toISOString().replace(/[:.]/g, "-")}`
+        // rename(2) moves a symbolic link itself, never what it points to
+        yield* attempt("set aside", path, () => Fs.rename(path, aside))
+        return aside
+      })
+
     const read = (id: string) =>
       Effect.gen(function*() {
         yield* prepare
         const path = pathOf(id)
-        const stat = yield* errno(() => Fs.stat(path)).pipe(
-          Effect.map(Option.some),
-          Effect.catch((e) =>
-            e.code === "ENOENT" ? Effect.succeed(Option.none()) : Effect.fail(failure("stat", path)(e))
-          )
-        )
-        if (Option.isNone(stat)) return Option.none<string>()
-        // MCP §Security Considerations: token files are readable and writable by the owner only (0600)
-        if ((stat.value.mode & 0o077) !== 0) {
-          const mode = (stat.value.mode & 0o777).toString(8)
-          if (!options.repairPermissions) {
-            return yield* fail(new InsecurePermissions({ path, mode, expected: "600" }))
-          }
-          yield* Effect.logWarning(`token store: repairPermissions: ${path} had mode ${mode}; set to 600`)
-          yield* attempt("chmod", path, () => Fs.chmod(path, OWNER_ONLY_FILE))
+        const opened = yield* attempt("open", path, () => openRegular(path))
+        if (opened._tag === "Absent") return Option.none<string>()
+        if (opened._tag === "NotRegular") {
+          // a link, pipe, device or directory is never opened or followed: set aside like a corrupt file
+          const reason = new NotARegularFile({ path, kind: opened.kind })
+          const aside = yield* setAside(id)
+          yield* Effect.logWarning(`${reason.message}. It was set aside as ${aside}`)
+          return Option.none<string>()
         }
-        return Option.some(yield* attempt("read", path, () => Fs.readFile(path, "utf8")))
+        const { handle, stats } = opened
+        return yield* Effect.gen(function*() {
+          // MCP §Security Considerations: token files are readable and writable by the owner only (0600)
+          if ((stats.mode & 0o077) !== 0) {
+            const mode = (stats.mode & 0o777).toString(8)
+            if (!options.repairPermissions) {
+              return yield* fail(new InsecurePermissions({ path, mode, expected: "600" }))
+            }
+            yield* Effect.logWarning(`token store: repairPermissions: ${path} had mode ${mode}; set to 600`)
+            yield* attempt("chmod", path, () => handle.chmod(OWNER_ONLY_FILE))
+          }
+          return Option.some(yield* attempt("read", path, () => handle.readFile("utf8")))
+        }).pipe(Effect.ensuring(Effect.promise(() => handle.close())))
       })
 
     const write = (id: string, text: string) =>
@@ -133,15 +149,6 @@ export const fileBackend = (options: FileBackendOptions): Effect.Effect<Backend>
       Effect.andThen(attempt("list", tokens, () => Fs.readdir(tokens))),
       Effect.map((names) => names.filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -".json".length)))
     )
-
-    const setAside = (id: string) =>
-      Effect.gen(function*() {
-        const path = pathOf(id)
-        const now = yield* Clock.currentTimeMillis
-        const aside = `${path}.corrupt-${new Date(now).toISOString().replace(/[:.]/g, "-")}`
-        yield* attempt("set aside", path, () => Fs.rename(path, aside))
-        return aside
-      })
 
     return {
       description: `file ${options.directory}`,

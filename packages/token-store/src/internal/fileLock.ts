@@ -1,8 +1,9 @@
 import { Clock, Effect, Option } from "effect"
 import { randomBytes } from "node:crypto"
 import * as Fs from "node:fs/promises"
-import { fail, LockTimeout, StorageFailure } from "../TokenStoreError.ts"
+import { fail, LockTimeout, NotARegularFile, StorageFailure } from "../TokenStoreError.ts"
 import type { TokenStoreError } from "../TokenStoreError.ts"
+import { openRegular } from "./regularFile.ts"
 
 export interface FileLockOptions {
   /** How long a lock is valid before others may break it (ms). */
@@ -55,7 +56,8 @@ const tryCreate = (path: string, content: LockContent) =>
       // created empty and filled afterwards could be read empty by a waiting process, taken for "unreadable, stale"
       // and broken while its owner held it: two holders, e.g. two refreshes with the same rotating refresh token.)
       const temp = `${path}.${content.owner}.tmp`
-      await Fs.writeFile(temp, JSON.stringify(content), { mode: 0o600 })
+      // "wx": O_CREAT | O_EXCL never writes through a link found at the temporary name
+      await Fs.writeFile(temp, JSON.stringify(content), { mode: 0o600, flag: "wx" })
       try {
         await Fs.link(temp, path)
         return true
@@ -80,13 +82,25 @@ const tryCreate = (path: string, content: LockContent) =>
     )
   )
 
+type LockFile =
+  | { readonly _tag: "Absent" }
+  | { readonly _tag: "NotRegular"; readonly kind: string }
+  | { readonly _tag: "Text"; readonly text: string }
+
+// a lock path that is a link, a pipe, a device or a directory is never opened or followed (a pipe would block)
 const readLock = (path: string) =>
-  Effect.tryPromise({ try: () => Fs.readFile(path, "utf8"), catch: (e) => e as NodeJS.ErrnoException }).pipe(
-    Effect.map(Option.some),
-    Effect.catch((e) =>
-      e.code === "ENOENT" ? Effect.succeed(Option.none<string>()) : Effect.fail(failure("read lock", path)(e))
-    )
-  )
+  Effect.tryPromise({
+    try: async (): Promise<LockFile> => {
+      const opened = await openRegular(path)
+      if (opened._tag !== "Regular") return opened
+      try {
+        return { _tag: "Text", text: await opened.handle.readFile("utf8") }
+      } finally {
+        await opened.handle.close()
+      }
+    },
+    catch: failure("read lock", path)
+  })
 
 /**
  * Takes the lock file at `path` (owner pid + expiry inside), breaking it when it is expired or its owner process is
@@ -106,8 +120,27 @@ export const withFileLock = <A, E, R>(
       const created = yield* tryCreate(path, { pid: process.pid, expires_at: now + options.ttlMillis, owner })
       if (created) return
       const current = yield* readLock(path)
-      if (Option.isSome(current)) {
-        const content = parse(current.value)
+      if (current._tag === "NotRegular") {
+        // not a lock file of ours: moved aside (rename(2) moves a link itself, never its target) and kept
+        const aside = `${path}.corrupt-${owner}`
+        const moved = yield* Effect.tryPromise({
+          try: () => Fs.rename(path, aside).then(() => true),
+          catch: (error) => error as NodeJS.ErrnoException
+        }).pipe(
+          // ENOENT: another waiter moved it first
+          Effect.catch((error) =>
+            error.code === "ENOENT" ? Effect.succeed(false) : Effect.fail(failure("set aside", path)(error))
+          )
+        )
+        if (moved) {
+          yield* Effect.logWarning(
+            `${new NotARegularFile({ path, kind: current.kind }).message}. It was set aside as ${aside}`
+          )
+        }
+        continue
+      }
+      if (current._tag === "Text") {
+        const content = parse(current.text)
         holder = Option.isSome(content) ? content.value.pid : undefined
         const stale = Option.isNone(content) || content.value.expires_at <= now || !pidAlive(content.value.pid)
         if (stale) {
@@ -131,8 +164,8 @@ export const withFileLock = <A, E, R>(
   })
   const release = readLock(path).pipe(
     Effect.flatMap((current) =>
-      Option.isSome(current) &&
-        Option.match(parse(current.value), { onNone: () => false, onSome: (c) => c.owner === owner })
+      current._tag === "Text" &&
+        Option.match(parse(current.text), { onNone: () => false, onSome: (c) => c.owner === owner })
         ? Effect.tryPromise({ try: () => Fs.unlink(path), catch: (e) => e })
         : Effect.void
     ),
