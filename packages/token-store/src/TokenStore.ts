@@ -244,7 +244,19 @@ const makeWith = (backend: Backend): TokenStore["Service"] => {
     )
 
   const setClient = (client: StoredClient) =>
-    encodeClient(client).pipe(Effect.flatMap((text) => backend.write(clientId(client.issuer), text)))
+    // the client file is read before it is replaced: a corrupt or foreign one is set aside and reported, as an entry
+    // file is, instead of vanishing silently under the new registration
+    decode(ClientFile, clientId(client.issuer)).pipe(
+      Effect.catch((error) =>
+        error.reason._tag === "InsecurePermissions"
+          ? Effect.logWarning(
+            `token store (${backend.description}): ${error.reason.path} had mode ${error.reason.mode} (its contents may have been read by other users); it is replaced by a new ${error.reason.expected} file`
+          )
+          : Effect.fail(error)
+      ),
+      Effect.andThen(encodeClient(client)),
+      Effect.flatMap((text) => backend.write(clientId(client.issuer), text))
+    )
 
   const set = (entry: StoredEntry) =>
     encodeEntry(entry).pipe(

@@ -171,3 +171,35 @@ describe("TokenStore (file): MCP §Security Considerations - only regular files 
       assert.isFalse(Fs.existsSync(lock))
     }))
 })
+
+describe("TokenStore (file): client files", () => {
+  it.live("a corrupt client file beside a valid entry is set aside and reported before it is replaced", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      yield* withStore(dir, using((s) => s.set(entry())))
+      const file = clientPath(dir)
+      Fs.writeFileSync(file, "garbage {", { mode: 0o600 })
+      const { warnings } = yield* withStore(
+        dir,
+        using((s) => Effect.andThen(s.get(key), s.set(entry({ access: "access-2" }))))
+      )
+      assert.strictEqual(warnings.length, 1)
+      assert.include(warnings[0], `${TokenStore.clientId(key.issuer)} is not a valid token store document`)
+      const aside = asideOf(dir, file)
+      assert.strictEqual(aside.length, 1)
+      assert.strictEqual(Fs.readFileSync(Path.join(dir, "tokens", aside[0] ?? ""), "utf8"), "garbage {")
+      const { result } = yield* withStore(dir, using((s) => s.getClient(key.issuer)))
+      assert.strictEqual(Option.getOrUndefined(result)?.client_id, "client-1")
+    }))
+
+  it.live("MCP §Security Considerations: a client file readable by others is reported and replaced by a 0600 file", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      yield* withStore(dir, using((s) => s.set(entry())))
+      const file = clientPath(dir)
+      Fs.chmodSync(file, 0o644)
+      const { warnings } = yield* withStore(dir, using((s) => s.set(entry())))
+      assert.include(warnings[0], `${file} had mode 644`)
+      assert.strictEqual(Fs.statSync(file).mode & 0o777, 0o600)
+    }))
+})
