@@ -67,9 +67,8 @@ export class LockTimeout extends Schema.TaggedError<LockTimeout>()("LockTimeout"
   waitedMillis: Schema.Number
 }) {
   override get message() {
-    return `token store: the lock ${this.path} is still held${
-      this.holderPid === undefined ? "" : ` by process ${this.holderPid}`
-    } after ${this.waitedMillis} ms`
+    const holder = this.holderPid === undefined ? "another process" : `process ${this.holderPid}`
+    return `token store: the lock ${this.path} is still held by ${holder} after ${this.waitedMillis} ms: it is signing in or refreshing these credentials right now. Wait for it to finish (or stop it) and try again; if ${holder} is no mcpauth client (the lock outlived it), delete the lock file`
   }
 }
 

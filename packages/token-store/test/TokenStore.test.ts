@@ -1,5 +1,5 @@
 import { assert, describe, it, layer } from "@effect/vitest"
-import { Effect, Fiber, Option, Redacted } from "effect"
+import { Effect, Fiber, Logger, Option, Redacted } from "effect"
 import { TestClock } from "effect/testing"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
@@ -221,6 +221,36 @@ describe("TokenStore (file)", () => {
         Fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, expires_at: Date.now() - 1, owner: "other" }))
         assert.strictEqual(yield* store.withLock(key, Effect.succeed("ran")), "ran")
       }).pipe(Effect.provide(TokenStore.layerFile({ directory: dir, lockWaitMillis: 200 })))
+    }))
+})
+
+describe("TokenStore (file): waiting for a lock held by a live process", () => {
+  it.live("says what it waits for when the wait starts, and the timeout says what to do", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const infos: Array<string> = []
+      const logger = Logger.make<unknown, void>(({ logLevel, message }) => {
+        if (logLevel === "Info") infos.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
+      })
+      const lock = Path.join(dir, "locks", `${TokenStore.entryId(key)}.lock`)
+      const error = yield* Effect.gen(function*() {
+        const store = yield* TokenStore.TokenStore
+        yield* store.set(entry())
+        // held by a live process (this one) under another owner, not expired
+        Fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, expires_at: Date.now() + 60_000, owner: "other" }))
+        return yield* Effect.flip(store.withLock(key, Effect.succeed("ran")))
+      }).pipe(
+        Effect.provide(TokenStore.layerFile({ directory: dir, lockWaitMillis: 1_500 })),
+        Effect.provide(Logger.layer([logger]))
+      )
+      assert.deepStrictEqual(infos, [
+        `token store: waiting up to 2 s for the lock ${lock}: process ${process.pid} is signing in or refreshing these credentials`
+      ])
+      assert.strictEqual(error.reason._tag, "LockTimeout")
+      assert.include(error.message, `the lock ${lock} is still held by process ${process.pid}`)
+      assert.include(error.message, "signing in or refreshing these credentials right now")
+      assert.include(error.message, "Wait for it to finish (or stop it)")
+      assert.include(error.message, "delete the lock file")
     }))
 })
 

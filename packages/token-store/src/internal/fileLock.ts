@@ -115,6 +115,7 @@ export const withFileLock = <A, E, R>(
   const acquire = Effect.gen(function*() {
     const started = yield* Clock.currentTimeMillis
     let holder: number | undefined
+    let announced = false
     while (true) {
       const now = yield* Clock.currentTimeMillis
       const created = yield* tryCreate(path, { pid: process.pid, expires_at: now + options.ttlMillis, owner })
@@ -155,6 +156,15 @@ export const withFileLock = <A, E, R>(
           )
           continue
         }
+      }
+      if (!announced && current._tag === "Text") {
+        announced = true
+        const who = holder === undefined ? "another process" : `process ${holder}`
+        yield* Effect.logInfo(
+          `token store: waiting up to ${
+            Math.ceil(options.waitMillis / 1000)
+          } s for the lock ${path}: ${who} is signing in or refreshing these credentials`
+        )
       }
       if (now - started >= options.waitMillis) {
         return yield* fail(new LockTimeout({ path, holderPid: holder, waitedMillis: now - started }))
