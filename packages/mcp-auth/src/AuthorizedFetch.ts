@@ -24,7 +24,8 @@
  * @see [RFC 6750 §2.1 - Authorization Request Header Field](https://www.rfc-editor.org/rfc/rfc6750#section-2.1)
  * @since 0.1.0
  */
-import { Clock, Context, Effect, Exit, Redacted, Ref, Semaphore } from "effect"
+import { Clock, Context, Effect, Exit, FiberSet, Redacted, Ref, Semaphore } from "effect"
+import type { Scope } from "effect"
 import type { AuthEventSink, AuthStep } from "./AuthEvent.ts"
 import { ignore } from "./AuthEvent.ts"
 import { InsufficientScope, McpAuthError, RefreshRejected, stepFailed, StillUnauthorized } from "./McpAuthError.ts"
@@ -256,7 +257,7 @@ const failureMessage = (exit: Exit.Exit<unknown, McpAuthError>): string => {
  */
 export const make = <D extends Discovered, C>(
   options: Options<D, C>
-): Effect.Effect<AuthorizedFetch<D, C>> =>
+): Effect.Effect<AuthorizedFetch<D, C>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const { steps } = options
     const emit = options.events ?? ignore
@@ -552,7 +553,11 @@ export const make = <D extends Discovered, C>(
         }
       })
 
-    const run = Effect.runPromiseWith(context)
+    // Sign-in, refresh and step-up run in fibers owned by the caller's scope and tied to the request's AbortSignal:
+    // closing the scope (e.g. a client's close()) or aborting the request interrupts a sign-in in progress
+    const runner = yield* FiberSet.makeRuntimePromise<never, Response, McpAuthError>()
+    const runIn = (init: RequestInit | undefined) => (effect: Effect.Effect<Response, McpAuthError>) =>
+      runner(effect, init?.signal ? { signal: init.signal } : undefined)
     const clock = Context.get(context, Clock.Clock)
 
     // The common case without the Effect runtime, which cost about 4% of a sandbox round trip per call (pnpm bench,
@@ -560,6 +565,7 @@ export const make = <D extends Discovered, C>(
     // origin and an in-memory body. Everything else, and any 401 or 403 received here, goes to `request`, which
     // decides as for any other request (the response is handed over as received: nothing is sent twice).
     const directFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const run = runIn(init)
       const loaded = Ref.getUnsafe(state)
       const session = loaded._tag === "Loaded" ? loaded.session : undefined
       const tokens = session?.tokens

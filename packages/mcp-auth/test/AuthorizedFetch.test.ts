@@ -587,4 +587,40 @@ describe("AuthorizedFetch", () => {
       assert.strictEqual(res.status, 401)
       assert.deepStrictEqual([calls.discover, calls.register, calls.authorize.length], [0, 0, 0])
     })))
+
+  it.live("a sign-in in progress is interrupted by the request's AbortSignal and by closing the owning scope", () =>
+    Effect.gen(function*() {
+      // a user who never finishes signing in
+      let interrupted = 0
+      const hanging = (r: Resource) => {
+        const { steps } = makeSteps(r)
+        return {
+          ...steps,
+          authorize: () => Effect.never.pipe(Effect.onInterrupt(() => Effect.sync(() => void interrupted++)))
+        } as AuthorizedFetch.Steps<D, C>
+      }
+      // 1. aborting the request
+      yield* Effect.scoped(Effect.gen(function*() {
+        const r = yield* startResource
+        const af = yield* AuthorizedFetch.make({ serverUrl: r.url, steps: hanging(r) })
+        const controller = new AbortController()
+        const pending = af.fetch(r.url, { ...rpc("tools/list"), signal: controller.signal })
+        yield* Effect.sleep("200 millis")
+        controller.abort()
+        const outcome = yield* Effect.promise(() => pending.then(() => "resolved", () => "rejected"))
+        assert.strictEqual(outcome, "rejected")
+      }))
+      assert.strictEqual(interrupted, 1)
+      // 2. closing the scope that owns the authorised fetch (e.g. a client's close())
+      let settled: string | undefined
+      yield* Effect.scoped(Effect.gen(function*() {
+        const r = yield* startResource
+        const af = yield* AuthorizedFetch.make({ serverUrl: r.url, steps: hanging(r) })
+        void af.fetch(r.url, rpc("tools/list")).then(() => (settled = "resolved"), () => (settled = "rejected"))
+        yield* Effect.sleep("200 millis")
+      }))
+      yield* Effect.sleep("50 millis")
+      assert.strictEqual(interrupted, 2)
+      assert.strictEqual(settled, "rejected")
+    }))
 })

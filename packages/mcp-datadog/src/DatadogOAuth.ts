@@ -15,12 +15,11 @@
  */
 import { McpAuthorization } from "@mcpauth/mcp-auth"
 import type { AuthEventSink } from "@mcpauth/mcp-auth/AuthEvent"
-import type { McpAuthError } from "@mcpauth/mcp-auth/McpAuthError"
 import type { UserAgent } from "@mcpauth/oauth2-authorization/UserAgent"
 import { browser } from "@mcpauth/oauth2-authorization/UserAgent"
 import * as TokenStore from "@mcpauth/token-store/TokenStore"
 import type { Duration } from "effect"
-import { Effect, FiberSet, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import type { HttpClient } from "effect/http"
 import type * as DatadogConfig from "./DatadogConfig.ts"
 import * as DatadogMcp from "./DatadogMcp.ts"
@@ -101,12 +100,10 @@ export const layer = (
     McpFetch.McpFetch,
     Effect.gen(function*() {
       const auth = yield* McpAuthorization.McpAuthorization
-      // Each request (and the sign-in it may start) runs as a fiber of this layer's scope, so closing the client
-      // interrupts a sign-in still waiting for the browser: its loopback listener closes and nothing is stored. The
-      // request's own AbortSignal (the MCP transport's, aborted when the transport closes) interrupts it too.
-      const run = yield* FiberSet.makeRuntimePromise<never, Response, McpAuthError>()
-      const fetch: McpFetch.FetchLike = (input, init) =>
-        run(auth.request(input, init), init?.signal ? { signal: init.signal } : undefined)
+      // mcp-auth runs sign-in, refresh and step-up as fibers of the McpAuthorization layer's scope, tied to each
+      // request's AbortSignal: closing the client interrupts a sign-in still waiting for the browser (its loopback
+      // listener closes and nothing is stored), and so does the transport aborting the request.
+      const fetch: McpFetch.FetchLike = auth.fetch
       return { fetch, mode: "oauth" as const }
     })
   ).pipe(Layer.provideMerge(McpAuthorization.layerDefault(authorizationOptions(config, options))))
