@@ -49,8 +49,6 @@ const failure = (operation: string, path: string) => (error: unknown) =>
 const attempt = <A>(operation: string, path: string, f: () => Promise<A>) =>
   Effect.tryPromise({ try: f, catch: failure(operation, path) })
 
-const errno = <A>(f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: (e) => e as NodeJS.ErrnoException })
-
 export interface FileBackendOptions {
   readonly directory: string
   readonly repairPermissions: boolean
@@ -60,9 +58,62 @@ export interface FileBackendOptions {
 const OWNER_ONLY_FILE = 0o600
 const OWNER_ONLY_DIR = 0o700
 
+/** `mkdir(2)` of one level (injectable for tests: a read-only file system needs privileges to mount). */
+export type MakeDirectory = (path: string, options: { readonly mode: number }) => Promise<unknown>
+
+const HINTS: Readonly<Record<string, string>> = {
+  EROFS: "the file system is read-only",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  ENOTDIR: "a parent is not a directory",
+  ENOSPC: "no space left on the device"
+}
+
+/**
+ * Creates `dir` and its missing parents one level at a time (0700 each). Node's recursive `mkdir` reports ENOENT on a
+ * read-only file system, hiding EROFS; here the failing level and its real error code are reported, with what to do.
+ */
+export const createDirectory = (dir: string, mkdir: MakeDirectory = Fs.mkdir) =>
+  Effect.tryPromise({
+    try: async () => {
+      const missing: Array<string> = []
+      for (let level = dir;; level = Path.dirname(level)) {
+        const exists = await Fs.stat(level).then(() => true, (error: NodeJS.ErrnoException) => {
+          if (error.code === "ENOENT") return false
+          throw error
+        })
+        if (exists) break
+        missing.unshift(level)
+        if (Path.dirname(level) === level) break
+      }
+      for (const level of missing) {
+        try {
+          await mkdir(level, { mode: OWNER_ONLY_DIR })
+        } catch (error) {
+          // EEXIST: created meanwhile by another process
+          if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
+        }
+      }
+    },
+    catch: (error) => {
+      const code = (error as NodeJS.ErrnoException).code ?? ""
+      const hint = HINTS[code]
+      return fail(
+        new StorageFailure({
+          operation: "create directory",
+          path: dir,
+          detail: `${String((error as Error)?.message ?? error)}${
+            hint === undefined
+              ? ""
+              : ` (${hint}; choose a writable store directory with the \`directory\` option or $MCPAUTH_HOME)`
+          }`
+        })
+      )
+    }
+  })
+
 const ensureDirectory = (dir: string) =>
-  errno(() => Fs.mkdir(dir, { recursive: true, mode: OWNER_ONLY_DIR })).pipe(
-    Effect.mapError(failure("create directory", dir)),
+  createDirectory(dir).pipe(
     Effect.andThen(attempt("stat", dir, () => Fs.stat(dir))),
     Effect.flatMap((stat) =>
       // MCP §Security Considerations: credentials in a directory only the user can enter (0700)
