@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import { insecureReason } from "@mcpauth/well-known/UrlSecurity"
-import { fetchDocument, type FetchOutcome } from "@mcpauth/well-known/WellKnownDocument"
+import { attemptOf, fetchDocument } from "@mcpauth/well-known/WellKnownDocument"
 import { Cache, Context, Duration, Effect, Exit, Layer } from "effect"
 import type { HttpClient } from "effect/http"
 import {
@@ -15,7 +15,6 @@ import {
   type AuthorizationServerMetadata as Document,
   AuthorizationServerMetadataError,
   cacheLifetime,
-  type Candidate,
   compareIssuer,
   decodeMetadata,
   findInsecureUrl,
@@ -121,36 +120,6 @@ export class AuthorizationServerMetadata extends Context.Service<AuthorizationSe
 
 const fail = (reason: AuthorizationServerMetadataError["reason"]) =>
   Effect.fail(new AuthorizationServerMetadataError({ reason }))
-
-const attemptOf = (candidate: Candidate, outcome: FetchOutcome): Attempt => {
-  const base = { url: candidate.url, kind: candidate.kind }
-  switch (outcome._tag) {
-    case "Json":
-      return {
-        ...base,
-        outcome: "ok",
-        status: outcome.status,
-        ...(outcome.url !== candidate.url ? { detail: `served by ${outcome.url} after a same-origin redirect` } : {})
-      }
-    case "ClientError":
-      return { ...base, outcome: "client-error", status: outcome.status }
-    case "ServerError":
-      return { ...base, outcome: "server-error", status: outcome.status }
-    case "NotJson":
-      return { ...base, outcome: "not-json", status: outcome.status, detail: outcome.detail }
-    case "TooLarge":
-      return { ...base, outcome: "too-large", status: outcome.status, detail: `more than ${outcome.limit} bytes` }
-    case "RedirectRefused":
-      return {
-        ...base,
-        outcome: "redirect-refused",
-        status: outcome.status,
-        detail: `redirect to ${outcome.location} not followed: ${outcome.detail}`
-      }
-    case "NetworkError":
-      return { ...base, outcome: "network-error", detail: outcome.detail }
-  }
-}
 
 /**
  * Discovers an issuer's metadata once, without the cache: tries every candidate in order, validates the first

@@ -9,12 +9,11 @@
  */
 import { Resource } from "@mcpauth/rfc8707-resource"
 import { insecureReason } from "@mcpauth/well-known/UrlSecurity"
-import { fetchDocument, type FetchOutcome } from "@mcpauth/well-known/WellKnownDocument"
+import { attemptOf, fetchDocument } from "@mcpauth/well-known/WellKnownDocument"
 import { Context, Duration, Effect, Layer, Option } from "effect"
 import { HttpClient } from "effect/http"
 import {
   type Attempt,
-  type Candidate,
   decodeMetadata,
   InsecureUrl,
   InvalidMetadata,
@@ -115,36 +114,6 @@ export class ProtectedResourceDiscovery extends Context.Service<ProtectedResourc
 
 const fail = (reason: ProtectedResourceDiscoveryError["reason"]) =>
   Effect.fail(new ProtectedResourceDiscoveryError({ reason }))
-
-const attemptOf = (candidate: Candidate, outcome: FetchOutcome): Attempt => {
-  const base = { url: candidate.url, kind: candidate.kind }
-  switch (outcome._tag) {
-    case "Json":
-      return {
-        ...base,
-        outcome: "ok",
-        status: outcome.status,
-        ...(outcome.url !== candidate.url ? { detail: `served by ${outcome.url} after a same-origin redirect` } : {})
-      }
-    case "ClientError":
-      return { ...base, outcome: "client-error", status: outcome.status }
-    case "ServerError":
-      return { ...base, outcome: "server-error", status: outcome.status }
-    case "NotJson":
-      return { ...base, outcome: "not-json", status: outcome.status, detail: outcome.detail }
-    case "TooLarge":
-      return { ...base, outcome: "too-large", status: outcome.status, detail: `more than ${outcome.limit} bytes` }
-    case "RedirectRefused":
-      return {
-        ...base,
-        outcome: "redirect-refused",
-        status: outcome.status,
-        detail: `redirect to ${outcome.location} not followed: ${outcome.detail}`
-      }
-    case "NetworkError":
-      return { ...base, outcome: "network-error", detail: outcome.detail }
-  }
-}
 
 /**
  * Runs one discovery: tries every candidate in order, validates the first document found, records every attempt.

@@ -161,3 +161,63 @@ export const fetchDocument = (
     }),
     Effect.catch((error) => Effect.succeed({ _tag: "NetworkError", url, detail: describe(error) } as const))
   )
+
+/**
+ * How one candidate URL went, as discovery results record it (`kind` names the candidate's place in the order).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface FetchAttempt<K extends string = string> {
+  readonly url: string
+  readonly kind: K
+  readonly outcome:
+    | "ok"
+    | "client-error"
+    | "server-error"
+    | "not-json"
+    | "too-large"
+    | "redirect-refused"
+    | "network-error"
+  readonly status?: number
+  readonly detail?: string
+}
+
+/**
+ * The attempt record of one fetched candidate.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const attemptOf = <K extends string>(
+  candidate: { readonly url: string; readonly kind: K },
+  outcome: FetchOutcome
+): FetchAttempt<K> => {
+  const base = { url: candidate.url, kind: candidate.kind }
+  switch (outcome._tag) {
+    case "Json":
+      return {
+        ...base,
+        outcome: "ok",
+        status: outcome.status,
+        ...(outcome.url !== candidate.url ? { detail: `served by ${outcome.url} after a same-origin redirect` } : {})
+      }
+    case "ClientError":
+      return { ...base, outcome: "client-error", status: outcome.status }
+    case "ServerError":
+      return { ...base, outcome: "server-error", status: outcome.status }
+    case "NotJson":
+      return { ...base, outcome: "not-json", status: outcome.status, detail: outcome.detail }
+    case "TooLarge":
+      return { ...base, outcome: "too-large", status: outcome.status, detail: `more than ${outcome.limit} bytes` }
+    case "RedirectRefused":
+      return {
+        ...base,
+        outcome: "redirect-refused",
+        status: outcome.status,
+        detail: `redirect to ${outcome.location} not followed: ${outcome.detail}`
+      }
+    case "NetworkError":
+      return { ...base, outcome: "network-error", detail: outcome.detail }
+  }
+}
