@@ -102,6 +102,18 @@ const pasteReader = (options: {
 }) => options.readLine ?? (options.input === undefined ? readLineFromStdin : readLineFrom(options.input))
 
 /**
+ * Whether a browser window can be shown on this machine: on Linux (and other Unix desktops) only with `DISPLAY` or
+ * `WAYLAND_DISPLAY` set; macOS and Windows always can.
+ *
+ * @category guards
+ * @since 0.1.0
+ */
+export const hasDisplay = (
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  platform: string = process.platform
+): boolean => platform === "darwin" || platform === "win32" || Boolean(env["DISPLAY"] || env["WAYLAND_DISPLAY"])
+
+/**
  * The system browser: prints the URL, opens it with the `open` package (no shell; http/https only) and waits for the
  * loopback listener. Failing to launch a browser is not an error: the URL was printed.
  *
@@ -119,6 +131,11 @@ export const browser = (options: {
   readonly readLine?: Effect.Effect<string, OAuth2AuthorizationError> | undefined
   /** The stream the pasted URL is read from when `readLine` is not given; default standard input. */
   readonly input?: NodeJS.ReadableStream | undefined
+  /**
+   * Whether a browser can be shown here (default: {@link hasDisplay}). Without one (e.g. over SSH) no browser is
+   * launched: the URL is printed and the final redirect URL may be pasted, raced with the loopback listener.
+   */
+  readonly display?: boolean | undefined
 } = {}): UserAgent =>
 (handOff) =>
   Effect.gen(function*() {
@@ -129,6 +146,14 @@ export const browser = (options: {
     }
     if (Option.isNone(handOff.callback)) {
       return yield* failed("the browser user agent needs a loopback listener for the redirect")
+    }
+    if (!(options.display ?? (options.open !== undefined || hasDisplay()))) {
+      yield* printUrl(
+        handOff.authorizationUrl,
+        "No display was found here, so no browser is opened: open the URL above in a browser on any machine.\n" +
+          `If that browser cannot reach ${handOff.redirectUri}, paste the full URL it ends on here:`
+      )
+      return yield* Effect.raceFirst(handOff.callback.value, pasteReader(options))
     }
     yield* printUrl(
       handOff.authorizationUrl,
@@ -160,6 +185,11 @@ export const headless = (options: {
   readonly readLine?: Effect.Effect<string, OAuth2AuthorizationError> | undefined
   /** The stream the pasted URL is read from when `readLine` is not given; default standard input. */
   readonly input?: NodeJS.ReadableStream | undefined
+  /**
+   * Whether a browser can be shown here (default: {@link hasDisplay}). Without one (e.g. over SSH) no browser is
+   * launched: the URL is printed and the final redirect URL may be pasted, raced with the loopback listener.
+   */
+  readonly display?: boolean | undefined
 } = {}): UserAgent =>
 (handOff) =>
   Effect.gen(function*() {

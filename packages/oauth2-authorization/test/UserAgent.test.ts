@@ -93,3 +93,44 @@ describe("UserAgent.headless (RFC 8252 §7.3: the redirect URL pasted by the use
       assert.isDefined(tokens.refresh_token)
     }).pipe(Effect.provide(TestLayer)))
 })
+
+describe("UserAgent.browser without a display (e.g. over SSH)", () => {
+  it.effect.each<[Record<string, string>, string, boolean]>([
+    [{}, "linux", false],
+    [{ DISPLAY: ":0" }, "linux", true],
+    [{ WAYLAND_DISPLAY: "wayland-0" }, "linux", true],
+    [{}, "darwin", true],
+    [{}, "win32", true],
+    [{ DISPLAY: "" }, "freebsd", false]
+  ])(
+    "hasDisplay(%j, %s) is %s",
+    ([env, platform, expected]) => Effect.sync(() => assert.strictEqual(UserAgent.hasDisplay(env, platform), expected))
+  )
+
+  it.live("opens nothing, says so, and accepts the pasted redirect URL (raced with the listener)", () =>
+    Effect.gen(function*() {
+      const input = new PassThrough()
+      let opened = 0
+      const agent = UserAgent.browser({ display: false, input, open: () => Promise.resolve(void opened++) })
+      const withListener: HandOff = { ...handOff, callback: Option.some(Effect.never) }
+      const fiber = yield* Effect.forkChild(agent(withListener))
+      input.write("http://127.0.0.1:7777/cb?code=c&state=s\n")
+      const pasted = yield* Fiber.join(fiber)
+      assert.strictEqual(String(pasted), "http://127.0.0.1:7777/cb?code=c&state=s")
+      assert.strictEqual(opened, 0)
+    }))
+
+  it.live("with a display, the browser is launched and the listener's redirect is used", () =>
+    Effect.gen(function*() {
+      const launched: Array<string> = []
+      const agent = UserAgent.browser({
+        display: true,
+        open: (url) => Promise.resolve(void launched.push(url))
+      })
+      const redirect = new URL("http://127.0.0.1:7777/cb?code=c&state=s")
+      const result = yield* agent({ ...handOff, callback: Option.some(Effect.succeed(redirect)) })
+      assert.strictEqual(String(result), String(redirect))
+      yield* Effect.sleep("10 millis")
+      assert.deepStrictEqual(launched, [handOff.authorizationUrl.href])
+    }))
+})
