@@ -62,6 +62,8 @@ export type Task =
     readonly token?: string
     readonly calls: number
     readonly window: number
+    /** Calls made before the measured ones (V8 heap sizing, compiled code, Node's fetch warming up). */
+    readonly warmup: number
     readonly tool: ToolCall
   }
 
@@ -248,6 +250,16 @@ const run = async (task: Task): Promise<void> => {
         const heapAfterGc: Array<{ call: number; bytes: number; external: number; arrayBuffers: number; rss: number }> =
           []
         let failed = 0
+        const warmupRss: Array<number> = []
+        for (let i = 1; i <= task.warmup; i++) {
+          try {
+            const r = await client.callTool({ name: task.tool.name, arguments: task.tool.arguments })
+            if (r.isError === true) failed++
+          } catch {
+            failed++
+          }
+          warmupRss.push(process.memoryUsage.rss())
+        }
         for (let i = 1; i <= task.calls; i++) {
           try {
             const r = await client.callTool({ name: task.tool.name, arguments: task.tool.arguments })
@@ -274,6 +286,7 @@ const run = async (task: Task): Promise<void> => {
           calls: task.calls,
           failed,
           peakRss: Math.max(...rss),
+          warmupRss: { calls: task.warmup, first: warmupRss[0] ?? 0, last: warmupRss.at(-1) ?? 0 },
           firstWindow: { peak: Math.max(...first), median: summarize(first).median },
           lastWindow: { peak: Math.max(...last), median: summarize(last).median },
           heapAfterGc
