@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { AuthorizedFetch, McpAuthError } from "@mcpauth/mcp-auth"
-import { Clock, Effect, Exit, Redacted } from "effect"
+import { Clock, Deferred, Effect, Exit, Redacted } from "effect"
 import { TestClock } from "effect/testing"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -590,37 +590,47 @@ describe("AuthorizedFetch", () => {
 
   it.live("a sign-in in progress is interrupted by the request's AbortSignal and by closing the owning scope", () =>
     Effect.gen(function*() {
-      // a user who never finishes signing in
-      let interrupted = 0
-      const hanging = (r: Resource) => {
+      // a user who never finishes signing in; `started` says when the sign-in is really waiting (no fixed sleeps)
+      const interrupted = yield* Deferred.make<void>()
+      let interruptions = 0
+      const hanging = (r: Resource, started: Deferred.Deferred<void>) => {
         const { steps } = makeSteps(r)
         return {
           ...steps,
-          authorize: () => Effect.never.pipe(Effect.onInterrupt(() => Effect.sync(() => void interrupted++)))
+          authorize: () =>
+            Deferred.succeed(started, undefined).pipe(
+              Effect.andThen(Effect.never),
+              Effect.onInterrupt(() =>
+                Effect.sync(() => {
+                  interruptions++
+                }).pipe(Effect.andThen(Deferred.succeed(interrupted, undefined)))
+              )
+            )
         } as AuthorizedFetch.Steps<D, C>
       }
       // 1. aborting the request
       yield* Effect.scoped(Effect.gen(function*() {
         const r = yield* startResource
-        const af = yield* AuthorizedFetch.make({ serverUrl: r.url, steps: hanging(r) })
+        const started = yield* Deferred.make<void>()
+        const af = yield* AuthorizedFetch.make({ serverUrl: r.url, steps: hanging(r, started) })
         const controller = new AbortController()
         const pending = af.fetch(r.url, { ...rpc("tools/list"), signal: controller.signal })
-        yield* Effect.sleep("200 millis")
+        yield* Deferred.await(started)
         controller.abort()
         const outcome = yield* Effect.promise(() => pending.then(() => "resolved", () => "rejected"))
         assert.strictEqual(outcome, "rejected")
       }))
-      assert.strictEqual(interrupted, 1)
+      assert.strictEqual(interruptions, 1)
       // 2. closing the scope that owns the authorised fetch (e.g. a client's close())
-      let settled: string | undefined
+      let settled: Promise<string> | undefined
       yield* Effect.scoped(Effect.gen(function*() {
         const r = yield* startResource
-        const af = yield* AuthorizedFetch.make({ serverUrl: r.url, steps: hanging(r) })
-        void af.fetch(r.url, rpc("tools/list")).then(() => (settled = "resolved"), () => (settled = "rejected"))
-        yield* Effect.sleep("200 millis")
+        const started = yield* Deferred.make<void>()
+        const af = yield* AuthorizedFetch.make({ serverUrl: r.url, steps: hanging(r, started) })
+        settled = af.fetch(r.url, rpc("tools/list")).then(() => "resolved", () => "rejected")
+        yield* Deferred.await(started)
       }))
-      yield* Effect.sleep("50 millis")
-      assert.strictEqual(interrupted, 2)
-      assert.strictEqual(settled, "rejected")
+      assert.strictEqual(yield* Effect.promise(() => settled ?? Promise.resolve("none")), "rejected")
+      assert.strictEqual(interruptions, 2)
     }))
 })

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Option } from "effect"
+import { Deferred, Effect, Exit, Fiber, Option } from "effect"
 import { spawn } from "node:child_process"
 import * as Path from "node:path"
 import { PassThrough } from "node:stream"
@@ -122,15 +122,18 @@ describe("UserAgent.browser without a display (e.g. over SSH)", () => {
 
   it.live("with a display, the browser is launched and the listener's redirect is used", () =>
     Effect.gen(function*() {
-      const launched: Array<string> = []
+      // the launch runs in the background: the test waits for it, not for a fixed time
+      const launched = yield* Deferred.make<string>()
       const agent = UserAgent.browser({
         display: true,
-        open: (url) => Promise.resolve(void launched.push(url))
+        open: (url) => Promise.resolve(Deferred.doneUnsafe(launched, Exit.succeed(url)))
       })
       const redirect = new URL("http://127.0.0.1:7777/cb?code=c&state=s")
       const result = yield* agent({ ...handOff, callback: Option.some(Effect.succeed(redirect)) })
       assert.strictEqual(String(result), String(redirect))
-      yield* Effect.sleep("10 millis")
-      assert.deepStrictEqual(launched, [handOff.authorizationUrl.href])
+      assert.strictEqual(
+        yield* Deferred.await(launched).pipe(Effect.timeout("20 seconds")),
+        handOff.authorizationUrl.href
+      )
     }))
 })
