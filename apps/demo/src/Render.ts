@@ -32,11 +32,24 @@ export const heartbeat = (): () => void => {
   return () => clearInterval(timer)
 }
 
+/**
+ * Text from a server or an error, made safe for a terminal: control characters (ESC, BEL, C1, bidi overrides…) are
+ * shown escaped, so a server cannot retitle the terminal, clear it or forge output; bounded in length.
+ */
+export const safe = (text: string, max = 2000): string => {
+  // eslint-disable-next-line no-control-regex
+  const escaped = text.replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
+  )
+  return escaped.length > max ? `${escaped.slice(0, max)}… (${escaped.length} chars)` : escaped
+}
+
 export const heading = (text: string) => out(`\n${bold(text)}\n${dim("─".repeat(Math.min(text.length, 80)))}`)
 export const info = (text: string) => out(`  ${text}`)
 export const ok = (text: string) => out(`  ${green("✔")} ${text}`)
-export const warn = (text: string) => out(`  ${yellow("!")} ${text}`)
-export const fail = (text: string) => out(`  ${red("✖")} ${text}`)
+export const warn = (text: string) => out(`  ${yellow("!")} ${safe(text)}`)
+export const fail = (text: string) => out(`  ${red("✖")} ${safe(text)}`)
 
 const seconds = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`)
 
@@ -97,20 +110,20 @@ export const eventPrinter = () => {
     switch (event.phase) {
       case "start":
         started.set(event.step, Date.now())
-        out(`\n  ${cyan("▶")} ${bold(title)}: ${event.message}`)
+        out(`\n  ${cyan("▶")} ${bold(title)}: ${safe(event.message)}`)
         break
       case "done":
-        out(`    ${green("✔")} ${event.message}${timing}`)
+        out(`    ${green("✔")} ${safe(event.message)}${timing}`)
         break
       case "failed":
-        out(`    ${red("✖")} ${event.message}${timing}`)
+        out(`    ${red("✖")} ${safe(event.message)}${timing}`)
         break
       case "info": {
         const status = event.status === undefined || event.message.startsWith(String(event.status))
           ? ""
           : `${event.status} `
         const url = event.url === undefined || event.message.includes(event.url) ? "" : dim(` ${event.url}`)
-        out(`    ${dim("·")} ${status}${event.message}${url}`)
+        out(`    ${dim("·")} ${status}${safe(event.message)}${url}`)
         break
       }
     }
@@ -126,7 +139,7 @@ export const eventPrinter = () => {
             )
           }
         } else {
-          out(`      ${dim(`${key}:`)} ${describe(value)}`)
+          out(`      ${dim(`${key}:`)} ${safe(describe(value))}`)
         }
       }
     }

@@ -53,6 +53,13 @@ const parse = () => {
   }
 }
 const args = parse()
+// An empty --url or --site is a mistake, never "use the default site" (that would be production Datadog)
+for (const name of ["url", "site", "store"] as const) {
+  if (args.values[name] !== undefined && args.values[name].trim() === "") {
+    process.stderr.write(`demo: --${name} needs a value\n\n${HELP}`)
+    process.exit(2)
+  }
+}
 
 const configuredTarget = Effect.gen(function*() {
   if (args.values.site !== undefined || args.values.url !== undefined) return true
@@ -119,10 +126,13 @@ const showSession = Effect.gen(function*() {
 const useTools = (sandboxMode: boolean) =>
   Effect.gen(function*() {
     const dd = yield* DatadogMcp.DatadogMcp
-    R.ok(`connected to ${dd.serverInfo?.name ?? "the MCP server"} over ${dd.transport} (${dd.mode})`)
+    R.ok(`connected to ${R.safe(dd.serverInfo?.name ?? "the MCP server")} over ${dd.transport} (${dd.mode})`)
     const tools = yield* dd.listTools
     R.heading(`Tools (${tools.length})`)
-    R.table(["tool", "description"], tools.map((t) => [t.name, (t.description ?? "").split("\n")[0] ?? ""]))
+    R.table(
+      ["tool", "description"],
+      tools.map((t) => [R.safe(t.name), R.safe((t.description ?? "").split("\n")[0] ?? "")])
+    )
 
     const call = sandboxMode
       ? { name: "search_datadog_logs", args: { query: "status:error", from: "now-4h", to: "now", limit: 3 } }
@@ -138,12 +148,12 @@ const useTools = (sandboxMode: boolean) =>
       }
     })()
     const lines = pretty.split("\n")
-    for (const line of lines.slice(0, 12)) R.info(R.dim(line.length > 110 ? `${line.slice(0, 109)}…` : line))
+    for (const line of lines.slice(0, 12)) R.info(R.dim(R.safe(line.length > 110 ? `${line.slice(0, 109)}…` : line)))
     if (lines.length > 12) R.info(R.dim(`… ${lines.length - 12} more line${lines.length - 12 === 1 ? "" : "s"}`))
 
     R.heading("whoami (datadog://mcp/whoami)")
     const me = yield* dd.whoami
-    R.info(`${me.user_name ?? "?"} <${me.user_email ?? "?"}> in ${me.org_name ?? "?"} on ${me.dd_site ?? "?"}`)
+    R.info(R.safe(`${me.user_name ?? "?"} <${me.user_email ?? "?"}> in ${me.org_name ?? "?"} on ${me.dd_site ?? "?"}`))
     return tools.length
   })
 
@@ -193,7 +203,9 @@ const main = Effect.gen(function*() {
       }
     })
     R.heading(`mcpauth demo — ${config.mcpUrl.href}`)
-    store = TokenStore.layerFile(args.values.store === undefined ? {} : { directory: args.values.store })
+    // --store, else MCPAUTH_HOME (environment or .env, read by the configuration), else the default directory
+    const directory = args.values.store ?? config.storeDirectory
+    store = TokenStore.layerFile(directory === undefined ? {} : { directory })
     userAgent = args.values.headless ? UserAgent.headless() : UserAgent.browser()
     R.info(`auth mode ${R.dim(config.auth._tag)}`)
   }

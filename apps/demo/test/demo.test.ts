@@ -105,7 +105,9 @@ describe("demo command line", () => {
   it.live.each<[ReadonlyArray<string>, string]>([
     [["--bogus"], "Unknown option '--bogus'"],
     [["--url"], "argument missing"],
-    [["extra"], "Unexpected argument"]
+    [["extra"], "Unexpected argument"],
+    [["--url", ""], "--url needs a value"],
+    [["--site", " "], "--site needs a value"]
   ])("a bad flag %s is one line and the usage, exit 2, no stack trace", ([flags, message]) =>
     Effect.gen(function*() {
       const { code, out } = yield* run([join(src, "main.ts"), ...flags])

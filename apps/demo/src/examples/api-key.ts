@@ -21,7 +21,7 @@ try {
   R.ok(`${tools.length} tools`)
   const monitors = await client.callTool("search_datadog_monitors", { query: "status:Alert" })
   const text = monitors.content.map((c) => ("text" in c ? c.text : "")).join("")
-  R.info(R.dim(text.slice(0, 300)))
+  R.info(R.dim(R.safe(text.slice(0, 300))))
   const me = await client.whoami()
   R.ok(`whoami: ${me.user_email} in ${me.org_name}`)
   const oauthRequests = sandbox.stats().requests.filter((r) =>
