@@ -344,29 +344,50 @@ export const resolveDirectory = (
   env: Readonly<Record<string, string | undefined>> = process.env,
   home: string = Os.homedir()
 ): string => {
-  if (options.directory !== undefined) return Path.resolve(options.directory)
-  if (env["MCPAUTH_HOME"]) return Path.resolve(env["MCPAUTH_HOME"])
-  // XDG Base Directory: $XDG_CONFIG_HOME, default ~/.config
-  if (env["XDG_CONFIG_HOME"]) return Path.join(Path.resolve(env["XDG_CONFIG_HOME"]), "mcpauth")
+  // "~" and "~/…" mean the home directory (a quoted "~/x" in a .env or a shell is not expanded by the shell)
+  const expand = (p: string) => (p === "~" ? home : p.startsWith("~/") ? Path.join(home, p.slice(2)) : p)
+  if (options.directory !== undefined) return Path.resolve(expand(options.directory))
+  if (env["MCPAUTH_HOME"]) return Path.resolve(expand(env["MCPAUTH_HOME"]))
+  // XDG Base Directory: $XDG_CONFIG_HOME (a relative value is invalid and ignored, as the spec says), default ~/.config
+  const xdg = env["XDG_CONFIG_HOME"]
+  if (xdg && Path.isAbsolute(xdg)) return Path.join(xdg, "mcpauth")
   return Path.join(home, ".config", "mcpauth")
 }
 
+/** Whether the configured store directory was relative (then resolved against the working directory). */
+const relativeDirectory = (
+  options: Pick<FileStoreOptions, "directory">,
+  env: Readonly<Record<string, string | undefined>> = process.env
+): string | undefined => {
+  const given = options.directory ?? (env["MCPAUTH_HOME"] || undefined)
+  return given !== undefined && given !== "~" && !given.startsWith("~/") && !Path.isAbsolute(given) ? given : undefined
+}
+
 const makeFileBackend = (options: FileStoreOptions) =>
-  fileBackend({
-    directory: resolveDirectory(options),
-    repairPermissions: options.repairPermissions === true,
-    lock: {
-      ttlMillis: options.lockTtlMillis ?? 60_000,
-      waitMillis: options.lockWaitMillis ?? 30_000,
-      pollMillis: 25
-    }
-  }).pipe(
-    Effect.tap(() =>
-      options.repairPermissions === true
-        ? Effect.logWarning("token store: repairPermissions is on (security-weakening)")
-        : Effect.void
+  Effect.suspend(() => {
+    const relative = relativeDirectory(options)
+    return relative === undefined ? Effect.void : Effect.logWarning(
+      `token store directory "${relative}" is relative: tokens go to ${
+        resolveDirectory(options)
+      } (under the working directory; use an absolute path or ~/…)`
     )
-  )
+  }).pipe(Effect.andThen(
+    fileBackend({
+      directory: resolveDirectory(options),
+      repairPermissions: options.repairPermissions === true,
+      lock: {
+        ttlMillis: options.lockTtlMillis ?? 60_000,
+        waitMillis: options.lockWaitMillis ?? 30_000,
+        pollMillis: 25
+      }
+    }).pipe(
+      Effect.tap(() =>
+        options.repairPermissions === true
+          ? Effect.logWarning("token store: repairPermissions is on (security-weakening)")
+          : Effect.void
+      )
+    )
+  ))
 
 /**
  * An in-memory store (tests, or clients that must not persist anything).

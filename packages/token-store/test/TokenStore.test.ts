@@ -129,6 +129,14 @@ describe("TokenStore (file)", () => {
     assert.strictEqual(TokenStore.resolveDirectory({}, { MCPAUTH_HOME: "/y", XDG_CONFIG_HOME: "/z" }), "/y")
     assert.strictEqual(TokenStore.resolveDirectory({}, { XDG_CONFIG_HOME: "/z" }), "/z/mcpauth")
     assert.strictEqual(TokenStore.resolveDirectory({}, {}, "/home/u"), "/home/u/.config/mcpauth")
+    // "~" is the home directory, also when it reaches us unexpanded (quoted in a shell or written in a .env)
+    assert.strictEqual(TokenStore.resolveDirectory({}, { MCPAUTH_HOME: "~/mcpx" }, "/home/u"), "/home/u/mcpx")
+    assert.strictEqual(TokenStore.resolveDirectory({ directory: "~" }, {}, "/home/u"), "/home/u")
+    // XDG Base Directory: a relative XDG_CONFIG_HOME is invalid and ignored
+    assert.strictEqual(
+      TokenStore.resolveDirectory({}, { XDG_CONFIG_HOME: "rel/cfg" }, "/home/u"),
+      "/home/u/.config/mcpauth"
+    )
   })
 
   it.live("MCP §Security Considerations: files are 0600 in 0700 directories, written atomically, and survive a restart", () =>
