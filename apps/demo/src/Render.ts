@@ -37,11 +37,13 @@ export const heartbeat = (): () => void => {
  * shown escaped, so a server cannot retitle the terminal, clear it or forge output; bounded in length.
  */
 export const safe = (text: string, max = 2000): string => {
-  // eslint-disable-next-line no-control-regex
-  const escaped = text.replace(
-    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
-  )
+  let escaped = ""
+  for (const ch of text) {
+    const c = ch.codePointAt(0) ?? 0
+    const control = (c < 0x20 && c !== 0x0a && c !== 0x09) || (c >= 0x7f && c <= 0x9f) || c === 0x200e ||
+      c === 0x200f || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)
+    escaped += control ? `\\u${c.toString(16).padStart(4, "0")}` : ch
+  }
   return escaped.length > max ? `${escaped.slice(0, max)}… (${escaped.length} chars)` : escaped
 }
 
