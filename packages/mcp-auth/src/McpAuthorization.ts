@@ -41,7 +41,7 @@ import { Clock, Context, Effect, Exit, Layer, Option, Ref } from "effect"
 import type { Duration } from "effect"
 import type { HttpClient } from "effect/http"
 import { createServer } from "node:net"
-import type { AuthEventSink } from "./AuthEvent.ts"
+import type { AuthEvent, AuthEventSink } from "./AuthEvent.ts"
 import { ignore } from "./AuthEvent.ts"
 import * as AuthorizedFetch from "./AuthorizedFetch.ts"
 import {
@@ -544,17 +544,7 @@ export const make = (options: Options) =>
           resource: discovered.resource,
           scope
         }).pipe(Effect.mapError((e) => stepFailed("token", e)))
-        emit({
-          step: "token",
-          phase: "info",
-          message: "tokens received",
-          data: {
-            access_token: "[redacted]",
-            expires_at: t.expires_at === undefined ? "unknown" : new Date(t.expires_at).toISOString(),
-            scope: t.scope ?? "(not stated)",
-            ...audienceOf(t)
-          }
-        })
+        emit(tokensReceived(t))
         return { tokens: t as AuthorizedFetch.Tokens, client: machineInformation(discovered, m) }
       })
 
@@ -622,19 +612,10 @@ export const make = (options: Options) =>
             const t = result.tokens
             // RFC 8707 §2: warn when a JWT access token's aud does not include the resource we asked for
             const bound = yield* checkAudience(t, discovered.resource)
-            emit({
-              step: "token",
-              phase: "info",
-              message: "tokens received",
-              data: {
-                access_token: "[redacted]",
-                expires_at: t.expires_at === undefined ? "unknown" : new Date(t.expires_at).toISOString(),
-                scope: t.scope ?? "(not stated)",
-                refresh_token: t.refresh_token === undefined ? "none" : "[redacted]",
-                ...audienceOf(t),
-                audience_matches_resource: bound
-              }
-            })
+            emit(tokensReceived(t, {
+              refresh_token: t.refresh_token === undefined ? "none" : "[redacted]",
+              audience_matches_resource: bound
+            }))
             return { tokens: t as AuthorizedFetch.Tokens, client: used }
           }))
         })
@@ -762,6 +743,20 @@ export const make = (options: Options) =>
       signOut
     })
   })
+
+// The "tokens received" progress event: expiry, scope and audience, never a token.
+const tokensReceived = (t: TokenSet, extra: Readonly<Record<string, unknown>> = {}): AuthEvent => ({
+  step: "token",
+  phase: "info",
+  message: "tokens received",
+  data: {
+    access_token: "[redacted]",
+    expires_at: t.expires_at === undefined ? "unknown" : new Date(t.expires_at).toISOString(),
+    scope: t.scope ?? "(not stated)",
+    ...extra,
+    ...audienceOf(t)
+  }
+})
 
 // The access token's audience, decoded without trusting it (a JWT's `aud`), for display only.
 const audienceOf = (tokens: TokenSet): Record<string, unknown> =>

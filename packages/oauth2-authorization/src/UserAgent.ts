@@ -185,11 +185,6 @@ export const headless = (options: {
   readonly readLine?: Effect.Effect<string, OAuth2AuthorizationError> | undefined
   /** The stream the pasted URL is read from when `readLine` is not given; default standard input. */
   readonly input?: NodeJS.ReadableStream | undefined
-  /**
-   * Whether a browser can be shown here (default: {@link hasDisplay}). Without one (e.g. over SSH) no browser is
-   * launched: the URL is printed and the final redirect URL may be pasted, raced with the loopback listener.
-   */
-  readonly display?: boolean | undefined
 } = {}): UserAgent =>
 (handOff) =>
   Effect.gen(function*() {
